@@ -1,0 +1,192 @@
+/**
+ * The in-memory filesystem tree the image is assembled in. Nothing is written to the host:
+ * entries come from `.deb` data archives, the spec and the kernel, and the tree is written
+ * out as cpio (initramfs) or tar (OCI layers) with exact modes, owners and device numbers.
+ *
+ * Hard links are represented by two file nodes sharing one `FileContent` object; writers
+ * give every distinct content object one inode number.
+ */
+import { HookError } from '../errors.ts';
+
+/** A normalized path inside the image: relative to `/`, no leading slash, no `.`/`..`; `''` is the root. */
+export type ImagePath = string & { readonly __brand: 'ImagePath' };
+
+export const ROOT = '' as ImagePath;
+
+/**
+ * Normalizes a path found in an archive or a spec (`./usr/bin/x`, `/etc/y`, `usr//z/`) to an
+ * ImagePath. A path that would climb above the root is refused.
+ */
+export function imagePath(raw: string): ImagePath {
+  const parts: string[] = [];
+  for (const part of raw.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      throw new HookError('E_UNSAFE_PATH', `Refusing path "${raw}": it climbs above the image root`);
+    }
+    parts.push(part);
+  }
+  return parts.join('/') as ImagePath;
+}
+
+export function parentOf(path: ImagePath): ImagePath {
+  const slash = path.lastIndexOf('/');
+  return (slash < 0 ? '' : path.slice(0, slash)) as ImagePath;
+}
+
+export function baseName(path: ImagePath): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export function joinImagePath(dir: ImagePath, name: string): ImagePath {
+  return imagePath(dir === '' ? name : `${dir}/${name}`);
+}
+
+export interface FileContent {
+  data: Uint8Array;
+}
+
+interface Owned {
+  uid: number;
+  gid: number;
+}
+
+export type TreeNode =
+  | ({ kind: 'dir'; mode: number } & Owned)
+  | ({ kind: 'file'; mode: number; content: FileContent } & Owned)
+  | ({ kind: 'symlink'; target: string } & Owned)
+  | ({ kind: 'char' | 'block'; mode: number; major: number; minor: number } & Owned)
+  | ({ kind: 'fifo'; mode: number } & Owned);
+
+/** Permission bits only (`07777`); the type lives in `kind`. */
+export const PERMISSION_BITS = 0o7777;
+
+export function dirNode(mode = 0o755, uid = 0, gid = 0): TreeNode {
+  return { kind: 'dir', mode, uid, gid };
+}
+
+export function fileNode(data: Uint8Array | string, mode = 0o644, uid = 0, gid = 0): TreeNode {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  return { kind: 'file', mode, uid, gid, content: { data: bytes } };
+}
+
+export function symlinkNode(target: string, uid = 0, gid = 0): TreeNode {
+  return { kind: 'symlink', target, uid, gid };
+}
+
+export class Tree {
+  readonly #nodes = new Map<ImagePath, TreeNode>([[ROOT, dirNode()]]);
+
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  get(path: ImagePath): TreeNode | undefined {
+    return this.#nodes.get(path);
+  }
+
+  has(path: ImagePath): boolean {
+    return this.#nodes.has(path);
+  }
+
+  /**
+   * Resolves symlinks in the directory part of `path` (not the last component), so that
+   * writing `bin/ls` lands in `usr/bin/ls` once `bin -> usr/bin` exists (merged /usr).
+   */
+  resolveParents(path: ImagePath): ImagePath {
+    if (path === ROOT) return path;
+    const parts = path.split('/');
+    let current = ROOT;
+    for (let i = 0; i < parts.length - 1; i++) {
+      current = joinImagePath(current, parts[i] as string);
+      current = this.#followSymlinks(current, 0);
+    }
+    return joinImagePath(current, parts[parts.length - 1] as string);
+  }
+
+  #followSymlinks(path: ImagePath, depth: number): ImagePath {
+    const node = this.#nodes.get(path);
+    if (node?.kind !== 'symlink') return path;
+    if (depth > 40) throw new HookError('E_UNSAFE_PATH', `Too many levels of symbolic links at /${path}`);
+    const target = node.target.startsWith('/')
+      ? imagePath(node.target)
+      : imagePath(`${parentOf(path)}/${node.target}`);
+    return this.#followSymlinks(this.resolveParents(target), depth + 1);
+  }
+
+  /** Adds or replaces a node; missing parent directories are created (0755, root). */
+  set(path: ImagePath, node: TreeNode): void {
+    if (path === ROOT) {
+      if (node.kind !== 'dir') throw new HookError('E_UNSAFE_PATH', 'The image root must be a directory');
+      this.#nodes.set(ROOT, node);
+      return;
+    }
+    this.mkdirp(parentOf(path));
+    const existing = this.#nodes.get(path);
+    if (existing?.kind === 'dir' && node.kind !== 'dir') this.delete(path);
+    this.#nodes.set(path, node);
+  }
+
+  /** Creates a directory and its parents if missing; an existing directory keeps its attributes. */
+  mkdirp(path: ImagePath, mode = 0o755): void {
+    if (this.#nodes.get(path)?.kind === 'dir') return;
+    if (path !== ROOT) this.mkdirp(parentOf(path));
+    const existing = this.#nodes.get(path);
+    if (existing && existing.kind !== 'dir') {
+      throw new HookError('E_UNSAFE_PATH', `Cannot create directory /${path}: a ${existing.kind} is there`);
+    }
+    this.#nodes.set(path, dirNode(mode));
+  }
+
+  /** Removes a node and, for a directory, everything below it. */
+  delete(path: ImagePath): void {
+    const node = this.#nodes.get(path);
+    if (!node) return;
+    this.#nodes.delete(path);
+    if (node.kind === 'dir') {
+      const prefix = `${path}/`;
+      for (const key of [...this.#nodes.keys()]) if (key.startsWith(prefix)) this.#nodes.delete(key);
+    }
+  }
+
+  /** Every node, parents before children, in a stable byte order (reproducible archives). */
+  entries(): Array<[ImagePath, TreeNode]> {
+    return [...this.#nodes.entries()].sort(([a], [b]) => comparePaths(a, b));
+  }
+
+  /** Children paths of a directory (direct only), sorted. */
+  children(dir: ImagePath): ImagePath[] {
+    const prefix = dir === ROOT ? '' : `${dir}/`;
+    const out: ImagePath[] = [];
+    for (const key of this.#nodes.keys()) {
+      if (key !== ROOT && key.startsWith(prefix) && !key.slice(prefix.length).includes('/')) out.push(key);
+    }
+    return out.sort(comparePaths);
+  }
+
+  /** Sum of the sizes of distinct file contents (hard links counted once). */
+  contentBytes(): number {
+    const seen = new Set<FileContent>();
+    let total = 0;
+    for (const node of this.#nodes.values()) {
+      if (node.kind === 'file' && !seen.has(node.content)) {
+        seen.add(node.content);
+        total += node.content.data.byteLength;
+      }
+    }
+    return total;
+  }
+}
+
+/** Orders paths component by component so `a/b` sorts right after `a` (byte order within a component). */
+export function comparePaths(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  const n = Math.min(pa.length, pb.length);
+  for (let i = 0; i < n; i++) {
+    const x = pa[i] as string;
+    const y = pb[i] as string;
+    if (x !== y) return Buffer.compare(Buffer.from(x), Buffer.from(y));
+  }
+  return pa.length - pb.length;
+}
