@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeRegistryAuth } from '../lib/docker-api.ts';
+import { createLogger } from '../lib/log.ts';
+import { runBootkit } from './bootkit.ts';
+import { FakeDockerEngine } from './fake-docker-engine.ts';
+
+const PASSWORD = 'hunter2-Very-Secret';
+
+interface Harness {
+  engine: FakeDockerEngine;
+  lines: string[];
+  cmdlinePath: string;
+  socketPath: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+async function harness(cmdline: string, options: { engineUp?: boolean } = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'hook-bootkit-'));
+  const cmdlinePath = join(dir, 'cmdline');
+  const socketPath = join(dir, 'docker.sock');
+  await writeFile(cmdlinePath, `${cmdline}\n`, 'latin1');
+  const engine = new FakeDockerEngine();
+  if (options.engineUp !== false) await engine.listen(socketPath);
+  const lines: string[] = [];
+  const controller = new AbortController();
+  let running: Promise<void> | undefined;
+  return {
+    engine,
+    lines,
+    cmdlinePath,
+    socketPath,
+    start() {
+      running = runBootkit({
+        log: createLogger({ component: 'hook-bootkit', write: (line) => lines.push(line) }),
+        cmdlinePath,
+        socketPath,
+        startCheckMs: 30,
+        watchIntervalMs: 30,
+        stableMs: 10_000,
+        backoffInitialMs: 20,
+        backoffMaxMs: 80,
+        signal: controller.signal,
+      });
+    },
+    async stop() {
+      controller.abort();
+      await running;
+      await engine.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const workerRunning = (h: Harness) => () => h.engine.containers.get('tink-worker')?.running === true;
+
+test('pulls with credentials from docker_registry, replaces the old container, creates the exact worker', async () => {
+  const h = await harness(
+    `console=ttyS0 docker_registry=reg.test:5000 registry_username=admin registry_password=${PASSWORD} ` +
+      'grpc_authority=10.0.2.2 worker_id=52:54:00:12:34:56 tinkerbell_tls=false HTTP_PROXY=http://proxy:3128',
+  );
+  const auth = encodeRegistryAuth({ username: 'admin', password: PASSWORD, serveraddress: 'reg.test:5000' });
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', auth);
+  h.engine.containers.set('tink-worker', {
+    id: 'old0'.padEnd(64, '0'),
+    name: 'tink-worker',
+    body: { Image: 'old', Env: [] },
+    running: false,
+    exitCode: 0,
+    logs: '',
+  });
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+    await waitFor('the first watch', () => h.engine.requestsTo('GET', /tink-worker\/json/).length >= 3);
+
+    const pulls = h.engine.requestsTo('POST', /images\/create/);
+    assert.equal(pulls.length, 1);
+    assert.equal(pulls[0]!.path, '/v1.41/images/create?fromImage=reg.test%3A5000%2Ftink-worker&tag=latest');
+    assert.equal(pulls[0]!.headers['x-registry-auth'], auth);
+    assert.equal(h.engine.requestsTo('DELETE', /^\/v1\.41\/containers\/tink-worker\?force=1$/).length, 1);
+
+    const creates = h.engine.requestsTo('POST', /containers\/create/);
+    assert.equal(creates.length, 1);
+    assert.equal(creates[0]!.path, '/v1.41/containers/create?name=tink-worker');
+    assert.deepEqual(JSON.parse(creates[0]!.body), {
+      Image: 'reg.test:5000/tink-worker:latest',
+      Env: [
+        'DOCKER_REGISTRY=reg.test:5000',
+        'REGISTRY_USERNAME=admin',
+        `REGISTRY_PASSWORD=${PASSWORD}`,
+        'TINKERBELL_GRPC_AUTHORITY=10.0.2.2:42113',
+        'TINKERBELL_TLS=false',
+        'TINKERBELL_INSECURE_TLS=',
+        'WORKER_ID=52:54:00:12:34:56',
+        'ID=52:54:00:12:34:56',
+        'HTTP_PROXY=http://proxy:3128',
+        'HTTPS_PROXY=',
+        'NO_PROXY=',
+      ],
+      HostConfig: {
+        NetworkMode: 'host',
+        Privileged: true,
+        Binds: ['/worker:/worker', '/var/run/docker.sock:/var/run/docker.sock', '/dev:/dev', '/run:/run'],
+        PidMode: 'host',
+      },
+    });
+    assert.ok(h.lines.some((l) => l.includes('msg="the worker container is running"')));
+  } finally {
+    await h.stop();
+  }
+  assert.ok(!h.lines.join('\n').includes(PASSWORD), 'the password never reaches the log');
+});
+
+test('credentials are not sent to a registry other than docker_registry', async () => {
+  const h = await harness(
+    `tink_worker_image=quay.test/tinkerbell/tink-agent:v1 docker_registry=reg.test:5000 registry_username=admin registry_password=${PASSWORD}`,
+  );
+  h.engine.pullable.set('quay.test/tinkerbell/tink-agent:v1', undefined);
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+    const pulls = h.engine.requestsTo('POST', /images\/create/);
+    assert.equal(pulls[0]!.path, '/v1.41/images/create?fromImage=quay.test%2Ftinkerbell%2Ftink-agent&tag=v1');
+    assert.equal(pulls[0]!.headers['x-registry-auth'], undefined);
+    assert.equal(h.engine.containers.get('tink-worker')?.body.Image, 'quay.test/tinkerbell/tink-agent:v1');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a failed pull counts as success when the image is already present (embedded image)', async () => {
+  const h = await harness('docker_registry=reg.test:5000');
+  h.engine.localImages.add('reg.test:5000/tink-worker:latest');
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+    assert.equal(h.engine.requestsTo('POST', /images\/create/).length, 1);
+    assert.ok(
+      h.lines.some(
+        (l) => l.includes('using the image already present locally') && l.includes('manifest unknown'),
+      ),
+    );
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a failed pull without a local image is logged and retried with growing delays', async () => {
+  const h = await harness('docker_registry=reg.test:5000');
+  try {
+    h.start();
+    await waitFor('three pulls', () => h.engine.requestsTo('POST', /images\/create/).length >= 3);
+    assert.equal(h.engine.requestsTo('POST', /containers\/create/).length, 0);
+    assert.ok(h.lines.some((l) => l.startsWith('level=error') && l.includes('not present locally')));
+    const delays = h.lines.flatMap((l) => l.match(/delay_ms=(\d+)/)?.[1] ?? []).map(Number);
+    assert.deepEqual(delays.slice(0, 3), [20, 40, 80]);
+    // The registry comes back: the next attempt succeeds.
+    h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+    await waitFor('the worker to run', workerRunning(h));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a worker that exits right after start is logged with exit code and logs, then restarted', async () => {
+  const h = await harness(`docker_registry=reg.test:5000 registry_username=u registry_password=${PASSWORD}`);
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  h.engine.startBehaviors.push({ exitCode: 3, logs: `cannot reach tink server (password ${PASSWORD})\n` });
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+    assert.equal(h.engine.requestsTo('POST', /containers\/create/).length, 2);
+    const failure = h.lines.find((l) => l.includes('stopped right after start'));
+    assert.ok(failure !== undefined);
+    assert.match(failure, /exit code 3/);
+    assert.match(failure, /cannot reach tink server/);
+    assert.ok(!h.lines.join('\n').includes(PASSWORD));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a worker that dies later is noticed by the watch and restarted', async () => {
+  const h = await harness('docker_registry=reg.test:5000');
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+    h.engine.crash('tink-worker', 137, 'killed\n');
+    await waitFor('a second create', () => h.engine.requestsTo('POST', /containers\/create/).length === 2);
+    await waitFor('the worker to run again', workerRunning(h));
+    assert.ok(h.lines.some((l) => l.startsWith('level=error') && l.includes('exit code 137')));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('without tink_worker_image and docker_registry it logs why and re-reads the command line', async () => {
+  const h = await harness('console=ttyS0 worker_id=x');
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  try {
+    h.start();
+    await waitFor(
+      'two complaints',
+      () => h.lines.filter((l) => l.includes('neither tink_worker_image')).length >= 2,
+    );
+    assert.equal(h.engine.requests.length, 0, 'the engine is not contacted without an image');
+    await writeFile(h.cmdlinePath, 'docker_registry=reg.test:5000\n');
+    await waitFor('the worker to run', workerRunning(h));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('waits for the engine to come up', async () => {
+  const h = await harness('docker_registry=reg.test:5000', { engineUp: false });
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  try {
+    h.start();
+    await waitFor('a complaint', () => h.lines.some((l) => l.includes('does not answer')));
+    await h.engine.listen(h.socketPath);
+    await waitFor('the worker to run', workerRunning(h));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a running worker with the same configuration is adopted, not recreated', async () => {
+  const h = await harness('docker_registry=reg.test:5000 worker_id=w1');
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+  } finally {
+    await h.stop();
+  }
+  const again = await harness('docker_registry=reg.test:5000 worker_id=w1');
+  again.engine.containers.set('tink-worker', h.engine.containers.get('tink-worker')!);
+  try {
+    again.start();
+    await waitFor('adoption', () => again.lines.some((l) => l.includes('adopting the running worker')));
+    await waitFor('a watch', () => again.engine.requestsTo('GET', /tink-worker\/json/).length >= 2);
+    assert.equal(again.engine.requestsTo('POST', /containers\/create|images\/create/).length, 0);
+  } finally {
+    await again.stop();
+  }
+});

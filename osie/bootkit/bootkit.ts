@@ -1,0 +1,165 @@
+/**
+ * hook-bootkit: starts the Tinkerbell worker container through the Docker Engine API and keeps
+ * it running. Every failure is logged with its reason and retried after a capped exponential
+ * backoff; the service never exits on its own, so it can never crash-loop silently.
+ */
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Backoff } from '../lib/backoff.ts';
+import { hookSettings, parseCmdline } from '../lib/cmdline.ts';
+import { DockerClient } from '../lib/docker-api.ts';
+import { parseImageRef } from '../lib/image-ref.ts';
+import type { Logger } from '../lib/log.ts';
+import {
+  isSameWorker,
+  registryAuthFor,
+  WORKER_CONTAINER_NAME,
+  workerContainer,
+  workerImage,
+} from './config.ts';
+
+export interface BootkitOptions {
+  log: Logger;
+  cmdlinePath?: string;
+  socketPath?: string;
+  /** How long after start the worker must still be running; default 5 s. */
+  startCheckMs?: number;
+  /** How often a running worker is checked; default 10 s. */
+  watchIntervalMs?: number;
+  /** A worker that ran this long before stopping resets the backoff; default 60 s. */
+  stableMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Stops the loop (the worker container is left as it is). */
+  signal?: AbortSignal;
+}
+
+/** A failure of one cycle, already explained in `message` (no secrets in it). */
+class CycleError extends Error {}
+
+/** Runs until `signal` aborts; resolves then. */
+export async function runBootkit(options: BootkitOptions): Promise<void> {
+  const { log, signal } = options;
+  const backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
+  const aborted = (): boolean => signal?.aborted === true;
+  while (!aborted()) {
+    try {
+      const ranMs = await runCycle(options);
+      if (ranMs >= (options.stableMs ?? 60_000)) backoff.reset();
+    } catch (error) {
+      if (aborted()) break;
+      log.error(error instanceof CycleError ? error.message : `unexpected failure: ${describe(error)}`);
+    }
+    const delay = backoff.delay();
+    log.info('starting over', { delay_ms: delay });
+    try {
+      await sleep(delay, undefined, { signal });
+    } catch {
+      break;
+    }
+  }
+}
+
+/** One attempt: configure, pull, (re)create, start, then watch. Returns how long the worker ran. */
+async function runCycle(options: BootkitOptions): Promise<number> {
+  const { log, signal } = options;
+  const settings = hookSettings(
+    parseCmdline(await readFile(options.cmdlinePath ?? '/proc/cmdline', 'latin1')),
+  );
+  log.addSecret(settings.registryPassword);
+  const image = workerImage(settings);
+  if (image === undefined) {
+    throw new CycleError(
+      'no worker image: the kernel command line has neither tink_worker_image nor docker_registry; ' +
+        'fix the Tinkerbell hardware/template so Smee sends them',
+    );
+  }
+  const docker = new DockerClient({ socketPath: options.socketPath });
+  await waitForEngine(docker);
+  const wanted = workerContainer(image, settings);
+
+  const existing = await docker.inspectContainer(WORKER_CONTAINER_NAME);
+  if (existing?.State.Running === true && isSameWorker(existing, wanted)) {
+    log.info('adopting the running worker container', { container: WORKER_CONTAINER_NAME, image });
+  } else {
+    await pullImage(docker, image, settings, log);
+    if (await docker.removeContainer(WORKER_CONTAINER_NAME)) {
+      log.info('removed the existing worker container', { container: WORKER_CONTAINER_NAME });
+    }
+    const id = await docker.createContainer(WORKER_CONTAINER_NAME, wanted);
+    await docker.startContainer(id);
+    log.info('started the worker container', {
+      container: WORKER_CONTAINER_NAME,
+      image,
+      id: id.slice(0, 12),
+    });
+    await sleep(options.startCheckMs ?? 5000, undefined, { signal });
+    const failure = await stoppedReason(docker, 'stopped right after start');
+    if (failure !== undefined) throw new CycleError(failure);
+    log.info('the worker container is running', { container: WORKER_CONTAINER_NAME });
+  }
+
+  const startedAt = Date.now();
+  for (;;) {
+    await sleep(options.watchIntervalMs ?? 10_000, undefined, { signal });
+    const stopped = await stoppedReason(docker, 'stopped');
+    if (stopped !== undefined) {
+      log.error(stopped, { ran_ms: Date.now() - startedAt });
+      return Date.now() - startedAt;
+    }
+  }
+}
+
+async function waitForEngine(docker: DockerClient): Promise<void> {
+  try {
+    await docker.ping();
+    await docker.negotiateVersion();
+  } catch (error) {
+    throw new CycleError(`the Docker engine at ${docker.socketPath} does not answer: ${describe(error)}`);
+  }
+}
+
+/** Pulls with credentials only for docker_registry; a failed pull of a local image is fine. */
+async function pullImage(
+  docker: DockerClient,
+  image: string,
+  settings: ReturnType<typeof hookSettings>,
+  log: Logger,
+): Promise<void> {
+  const ref = parseImageRef(image);
+  const auth = registryAuthFor(image, settings);
+  log.info('pulling the worker image', {
+    image,
+    registry: ref.registry,
+    with_credentials: auth !== undefined,
+  });
+  try {
+    await docker.pullImage(ref.name, ref.tag, auth);
+    log.info('pulled the worker image', { image });
+  } catch (error) {
+    if ((await docker.inspectImage(image)) === undefined) {
+      throw new CycleError(`cannot pull ${image} and it is not present locally: ${describe(error)}`);
+    }
+    log.warn('pull failed; using the image already present locally', { image, reason: describe(error) });
+  }
+}
+
+/** Why the worker is not running (exit code, engine error, last log lines), or undefined if it is. */
+async function stoppedReason(docker: DockerClient, what: string): Promise<string | undefined> {
+  const state = await docker.inspectContainer(WORKER_CONTAINER_NAME);
+  if (state === undefined) return `the worker container ${what}: it no longer exists`;
+  if (state.State.Running) return undefined;
+  let logs = '';
+  try {
+    logs = (await docker.containerLogs(WORKER_CONTAINER_NAME, 20)).trimEnd();
+  } catch (error) {
+    logs = `(logs unavailable: ${describe(error)})`;
+  }
+  const reason = [`exit code ${state.State.ExitCode}`];
+  if (state.State.Error !== '') reason.push(`engine error: ${state.State.Error}`);
+  return `the worker container ${what} (${reason.join(', ')}); last log lines:\n${logs}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hookSettings, parseCmdline } from '../lib/cmdline.ts';
+import { isSameWorker, registryAuthFor, workerContainer, workerEnv, workerImage } from './config.ts';
+
+const settings = (cmdline: string) => hookSettings(parseCmdline(cmdline));
+
+test('tink_worker_image wins over docker_registry; docker_registry gives the default image', () => {
+  assert.equal(
+    workerImage(settings('docker_registry=r.lan:5000 tink_worker_image=q.io/t/agent:v1')),
+    'q.io/t/agent:v1',
+  );
+  assert.equal(workerImage(settings('docker_registry=r.lan:5000')), 'r.lan:5000/tink-worker:latest');
+  assert.equal(workerImage(settings('worker_id=x')), undefined);
+});
+
+test('credentials go only to the registry equal to docker_registry', () => {
+  const s = settings('docker_registry=r.lan:5000 registry_username=u registry_password=p');
+  assert.deepEqual(registryAuthFor('r.lan:5000/tink-worker:latest', s), {
+    username: 'u',
+    password: 'p',
+    serveraddress: 'r.lan:5000',
+  });
+  assert.equal(registryAuthFor('r.lan/tink-worker:latest', s), undefined, 'port differs');
+  assert.equal(registryAuthFor('quay.io/tinkerbell/tink-worker', s), undefined);
+  assert.equal(registryAuthFor('tink-worker', s), undefined, 'bare name is docker.io');
+  assert.equal(registryAuthFor('r.lan:5000x/tink-worker', s), undefined);
+  const hub = settings('docker_registry=docker.io registry_username=u registry_password=p');
+  assert.notEqual(
+    registryAuthFor('tinkerbell/tink-worker', hub),
+    undefined,
+    'bare name belongs to docker.io',
+  );
+  const anonymous = settings('docker_registry=r.lan:5000');
+  assert.equal(registryAuthFor('r.lan:5000/tink-worker', anonymous), undefined);
+});
+
+test('the worker environment always has all eleven keys, empty ones as KEY=', () => {
+  assert.deepEqual(workerEnv(settings('')), [
+    'DOCKER_REGISTRY=',
+    'REGISTRY_USERNAME=',
+    'REGISTRY_PASSWORD=',
+    'TINKERBELL_GRPC_AUTHORITY=',
+    'TINKERBELL_TLS=',
+    'TINKERBELL_INSECURE_TLS=',
+    'WORKER_ID=',
+    'ID=',
+    'HTTP_PROXY=',
+    'HTTPS_PROXY=',
+    'NO_PROXY=',
+  ]);
+  const full = settings(
+    'docker_registry=r:5000 registry_username=u registry_password=p=w grpc_authority=t.lan tinkerbell_tls=true ' +
+      'tinkerbell_insecure_tls=false worker_id=52:54:00:00:00:01 HTTP_PROXY=http://p:1 HTTPS_PROXY=http://p:2 NO_PROXY=.lan',
+  );
+  assert.deepEqual(workerEnv(full), [
+    'DOCKER_REGISTRY=r:5000',
+    'REGISTRY_USERNAME=u',
+    'REGISTRY_PASSWORD=p=w',
+    'TINKERBELL_GRPC_AUTHORITY=t.lan:42113',
+    'TINKERBELL_TLS=true',
+    'TINKERBELL_INSECURE_TLS=false',
+    'WORKER_ID=52:54:00:00:00:01',
+    'ID=52:54:00:00:00:01',
+    'HTTP_PROXY=http://p:1',
+    'HTTPS_PROXY=http://p:2',
+    'NO_PROXY=.lan',
+  ]);
+});
+
+test('the worker container is privileged, on the host network and PID namespace, with the four binds', () => {
+  const body = workerContainer('r:5000/tink-worker:latest', settings('docker_registry=r:5000'));
+  assert.equal(body.Image, 'r:5000/tink-worker:latest');
+  assert.deepEqual(body.HostConfig, {
+    NetworkMode: 'host',
+    Privileged: true,
+    Binds: ['/worker:/worker', '/var/run/docker.sock:/var/run/docker.sock', '/dev:/dev', '/run:/run'],
+    PidMode: 'host',
+  });
+});
+
+test('a running worker with the same image and our environment is adopted', () => {
+  const wanted = workerContainer('r:5000/tw:latest', settings('docker_registry=r:5000 worker_id=a'));
+  const env = ['PATH=/usr/bin', ...wanted.Env];
+  assert.ok(isSameWorker({ Config: { Image: 'r:5000/tw:latest', Env: env } }, wanted));
+  assert.ok(!isSameWorker({ Config: { Image: 'r:5000/tw:v2', Env: env } }, wanted));
+  assert.ok(!isSameWorker({ Config: { Image: 'r:5000/tw:latest', Env: env.slice(0, -1) } }, wanted));
+  assert.ok(!isSameWorker({ Config: { Image: 'r:5000/tw:latest', Env: null } }, wanted));
+});

@@ -1,0 +1,178 @@
+/**
+ * Test-only stand-in for the Docker Engine API on a unix socket (no engine can run on the build
+ * host). It records every request and implements just the endpoints hook-bootkit uses, with the
+ * engine's status codes and stream formats; the real engine is exercised by the QEMU boot test.
+ */
+import http from 'node:http';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface FakeContainer {
+  id: string;
+  name: string;
+  body: { Image: string; Env: string[] };
+  running: boolean;
+  exitCode: number;
+  logs: string;
+}
+
+/** What a container does when started: keep running, or exit at once with a code and logs. */
+export type StartBehavior = 'run' | { exitCode: number; logs: string };
+
+export class FakeDockerEngine {
+  readonly requests: RecordedRequest[] = [];
+  /** Images present locally, as `name:tag`. */
+  readonly localImages = new Set<string>();
+  /** Images the "registry" serves, as `name:tag`, with the base64url auth they require if any. */
+  readonly pullable = new Map<string, string | undefined>();
+  readonly startBehaviors: StartBehavior[] = [];
+  readonly containers = new Map<string, FakeContainer>();
+  apiVersion = '1.45';
+  private server: http.Server | undefined;
+  private nextId = 1;
+
+  listen(socketPath: string): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+        this.handle(req.method ?? '', new URL(req.url ?? '/', 'http://docker'), req.headers, body, res);
+      });
+    });
+    return new Promise((resolve) => this.server?.listen(socketPath, resolve));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server?.closeAllConnections();
+      this.server?.close(() => resolve());
+    });
+  }
+
+  /** Simulates the worker dying while it runs. */
+  crash(name: string, exitCode: number, logs: string): void {
+    const container = this.containers.get(name);
+    if (container === undefined) throw new Error(`no container ${name}`);
+    container.running = false;
+    container.exitCode = exitCode;
+    container.logs = logs;
+  }
+
+  requestsTo(method: string, pathPattern: RegExp): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && pathPattern.test(r.path));
+  }
+
+  private handle(
+    method: string,
+    url: URL,
+    headers: http.IncomingHttpHeaders,
+    body: string,
+    res: http.ServerResponse,
+  ): void {
+    const path = url.pathname.replace(/^\/v\d+\.\d+/, '');
+    const json = (status: number, value: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    const empty = (status: number) => {
+      res.writeHead(status);
+      res.end();
+    };
+    const imageMatch = path.match(/^\/images\/(.+)\/json$/);
+    const containerMatch = path.match(/^\/containers\/([^/]+)(\/\w+)?$/);
+    if (method === 'GET' && path === '/_ping') {
+      res.writeHead(200, { 'Api-Version': this.apiVersion });
+      res.end('OK');
+    } else if (method === 'GET' && path === '/version') {
+      json(200, { ApiVersion: this.apiVersion, Version: '26.1.5' });
+    } else if (method === 'POST' && path === '/images/create') {
+      const ref = `${url.searchParams.get('fromImage')}:${url.searchParams.get('tag')}`;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(`${JSON.stringify({ status: `Pulling from ${ref}` })}\r\n`);
+      const requiredAuth = this.pullable.get(ref);
+      if (
+        !this.pullable.has(ref) ||
+        (requiredAuth !== undefined && headers['x-registry-auth'] !== requiredAuth)
+      ) {
+        const message = this.pullable.has(ref) ? 'unauthorized: authentication required' : 'manifest unknown';
+        res.end(`${JSON.stringify({ errorDetail: { message }, error: message })}\r\n`);
+        return;
+      }
+      this.localImages.add(ref);
+      res.end(`${JSON.stringify({ status: `Status: Downloaded newer image for ${ref}` })}\r\n`);
+    } else if (method === 'GET' && imageMatch !== null) {
+      const ref = decodeURIComponent(imageMatch[1] ?? '');
+      const present = this.localImages.has(ref) || this.localImages.has(`${ref}:latest`);
+      present ? json(200, { Id: `sha256:${ref}` }) : json(404, { message: `No such image: ${ref}` });
+    } else if (method === 'POST' && path === '/containers/create') {
+      const name = url.searchParams.get('name') ?? '';
+      const parsed = JSON.parse(body) as FakeContainer['body'];
+      if (this.containers.has(name)) {
+        json(409, { message: `Conflict. The container name "/${name}" is in use` });
+        return;
+      }
+      const image = parsed.Image.includes(':') ? parsed.Image : `${parsed.Image}:latest`;
+      if (!this.localImages.has(image)) {
+        json(404, { message: `No such image: ${parsed.Image}` });
+        return;
+      }
+      const id = `${String(this.nextId++).padStart(4, '0')}${'c'.repeat(60)}`;
+      this.containers.set(name, { id, name, body: parsed, running: false, exitCode: 0, logs: '' });
+      json(201, { Id: id, Warnings: [] });
+    } else if (containerMatch !== null) {
+      const container = this.find(decodeURIComponent(containerMatch[1] ?? ''));
+      const action = containerMatch[2] ?? '';
+      if (container === undefined) {
+        json(404, { message: `No such container: ${containerMatch[1]}` });
+        return;
+      }
+      if (method === 'GET' && action === '/json') {
+        json(200, {
+          Id: container.id,
+          Name: `/${container.name}`,
+          State: {
+            Status: container.running ? 'running' : 'exited',
+            Running: container.running,
+            ExitCode: container.exitCode,
+            Error: '',
+            StartedAt: '',
+            FinishedAt: '',
+          },
+          Config: { Image: container.body.Image, Env: ['PATH=/usr/bin', ...container.body.Env] },
+        });
+      } else if (method === 'DELETE' && action === '') {
+        this.containers.delete(container.name);
+        empty(204);
+      } else if (method === 'POST' && action === '/start') {
+        const behavior = this.startBehaviors.shift() ?? 'run';
+        if (behavior === 'run') container.running = true;
+        else Object.assign(container, { running: false, exitCode: behavior.exitCode, logs: behavior.logs });
+        empty(204);
+      } else if (method === 'GET' && action === '/logs') {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+        const payload = Buffer.from(container.logs, 'utf8');
+        const header = Buffer.alloc(8);
+        header[0] = 2;
+        header.writeUInt32BE(payload.length, 4);
+        res.end(Buffer.concat([header, payload]));
+      } else {
+        json(404, { message: `unsupported: ${method} ${path}` });
+      }
+    } else {
+      json(404, { message: `page not found: ${method} ${path}` });
+    }
+  }
+
+  private find(nameOrId: string): FakeContainer | undefined {
+    return (
+      this.containers.get(nameOrId) ?? [...this.containers.values()].find((c) => c.id.startsWith(nameOrId))
+    );
+  }
+}

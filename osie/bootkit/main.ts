@@ -1,0 +1,35 @@
+/**
+ * Entry point of hook-bootkit (bundled to /usr/lib/hook/hook-bootkit.js, run by
+ * hook-bootkit.service). SIGTERM stops the loop and leaves the worker container running.
+ */
+import { createLogger } from '../lib/log.ts';
+import { runBootkit } from './bootkit.ts';
+
+const USAGE = `Usage: hook-bootkit [--cmdline FILE] [--socket PATH]
+Starts the Tinkerbell worker container (tink-worker) from the kernel command line
+through the Docker Engine API, and restarts it whenever it stops.`;
+
+function optionValue(args: string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+
+async function main(args: string[]): Promise<void> {
+  if (args.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
+  await runBootkit({
+    log: createLogger({ component: 'hook-bootkit' }),
+    cmdlinePath: optionValue(args, '--cmdline'),
+    socketPath: optionValue(args, '--socket'),
+    signal: controller.signal,
+  });
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`hook-bootkit: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
