@@ -1,0 +1,54 @@
+/** `hook build`: builds the OS artifacts from hook.yaml (or the built-in default spec). */
+import type { Command } from 'commander';
+import { parseArch } from '../arch.ts';
+import { HookError } from '../errors.ts';
+import { build } from '../image/build.ts';
+import { formatSize } from '../spec/size.ts';
+import { createReporter } from './reporter.ts';
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description(
+      'Build vmlinuz-<arch>, initramfs-<arch>, hook_<arch>.tar.gz, checksum.txt, hook.lock and an SPDX SBOM from a spec',
+    )
+    .argument('[spec]', 'the hook.yaml to build (default: the built-in spec, same as the repository hook.yaml)')
+    .option('--arch <arch>', 'target architecture: x86_64 or aarch64 (default: the spec arch)')
+    .option('-o, --out <dir>', 'output folder (default: the spec output.dir, relative to the spec)')
+    .option('--mirror <url>', 'Debian archive URL (overrides the spec, HOOK_MIRROR and the host apt sources)')
+    .option('--cache <dir>', 'download and build cache (default: $HOOK_CACHE_DIR, $XDG_CACHE_HOME/hook or ~/.cache/hook)')
+    .option('--lock <file>', 'lock file to read and write (default: <out>/hook.lock)')
+    .option('--update-lock', 'resolve packages again even when the lock matches the spec')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'print only warnings and errors')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npx hook build\n  npx hook build hook.yaml --arch aarch64 --out out\n\nEnvironment: SOURCE_DATE_EPOCH overrides the timestamp of every file (default: from the lock).',
+    )
+    .action(async (specFile: string | undefined, opts: Record<string, string | boolean | undefined>) => {
+      const arch = opts.arch === undefined ? undefined : parseArch(String(opts.arch));
+      if (opts.arch !== undefined && arch === undefined) {
+        throw new HookError('E_USAGE', `Unknown architecture "${opts.arch}"`, { hint: 'Use x86_64 or aarch64.' });
+      }
+      const reporter = createReporter(process.stderr, { quiet: Boolean(opts.quiet) });
+      const result = await build({
+        specFile,
+        arch,
+        outDir: opts.out as string | undefined,
+        cacheDir: opts.cache as string | undefined,
+        mirror: opts.mirror as string | undefined,
+        lockFile: opts.lock as string | undefined,
+        updateLock: Boolean(opts.updateLock),
+        reporter,
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const r = result.report;
+      process.stdout.write(
+        `Built HookOS ${result.arch} (kernel ${result.kernelVersion}, ${result.packages} packages) in ${result.outDir}\n` +
+          `  initramfs ${formatSize(r.initramfsBytes)} compressed, ${formatSize(r.uncompressedBytes)} uncompressed\n`,
+      );
+    });
+}

@@ -1,0 +1,313 @@
+/**
+ * `hook build`: spec → resolve → fetch → rootfs tree → kernel → initramfs segments → outputs.
+ * One direction, no back and forth; every stage reports to the reporter.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { type Arch, debianArch } from '../arch.ts';
+import type { Reporter } from '../cli/reporter.ts';
+import { defaultCacheDir } from '../debian/cache.ts';
+import { fetchPackages } from '../debian/fetch.ts';
+import { loadPackages, mirrorForSuite } from '../debian/index.ts';
+import { resolve } from '../debian/resolver.ts';
+import { resolveArchiveSettings } from '../debian/sources.ts';
+import type { ArchiveSettings, BinaryPackage } from '../debian/types.ts';
+import { HookError, isHookError } from '../errors.ts';
+import { dedupeFiles } from '../rootfs/dedupe.ts';
+import { createMergedUsr, installEntries, type Ownership } from '../rootfs/install.ts';
+import { type ScriptEffect, scanMaintainerScripts } from '../rootfs/maintainer-scripts.ts';
+import { enableUnit, maskUnit, setDefaultTarget } from '../rootfs/systemd-units.ts';
+import { fileNode, imagePath, symlinkNode, Tree } from '../rootfs/tree.ts';
+import { writeUsersAndGroups } from '../rootfs/users.ts';
+import { type LoadedSpec, loadSpec, specError } from '../spec/load.ts';
+import type { Spec } from '../spec/schema.ts';
+import { formatSize } from '../spec/size.ts';
+import { readDebCached } from './deb-cache.ts';
+import { installKernel } from './kernel-stage.ts';
+import { type LockEntry, type LockFile, lockEntry, type PackageRole, readLock, requestHash } from './lock.ts';
+import { addCaBundle, addOsFiles } from './os-files.ts';
+import { addOsieServices } from './osie-files.ts';
+import { writeOutputs, type BuildOutputs } from './outputs.ts';
+import { buildSegments, planSegments } from './segments.ts';
+
+export interface BuildOptions {
+  specFile?: string | undefined;
+  arch?: Arch | undefined;
+  outDir?: string | undefined;
+  cacheDir?: string | undefined;
+  mirror?: string | undefined;
+  lockFile?: string | undefined;
+  /** Resolve again even when the lock matches the request. */
+  updateLock?: boolean | undefined;
+  reporter: Reporter;
+}
+
+export interface BuildResult extends BuildOutputs {
+  arch: Arch;
+  kernelVersion: string;
+  packages: number;
+  warnings: string[];
+  upToDate: boolean;
+}
+
+const LARGE_PACKAGE_BYTES = 8 * 1024 * 1024;
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const { reporter } = options;
+  let done = reporter.stage('spec');
+  const loaded = await loadSpec(options.specFile);
+  const spec = loaded.spec;
+  const arch = options.arch ?? spec.arch;
+  const debArch = debianArch(arch);
+  const outDir = resolvePath(options.outDir ?? resolvePath(dirname(loaded.file), spec.output.dir));
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const lockPath = options.lockFile ?? join(outDir, 'hook.lock');
+  const settings = resolveArchiveSettings({
+    mirror: options.mirror ?? spec.archive.mirror,
+    securityMirror: spec.archive.securityMirror,
+    suites: spec.archive.suites,
+    components: spec.archive.components,
+  });
+  done(`${loaded.file} (${arch})`);
+
+  const lock = await resolvePackages(loaded, settings, { arch, cacheDir, lockPath, options });
+  const sourceDateEpoch = Number(process.env.SOURCE_DATE_EPOCH ?? lock.sourceDateEpoch);
+
+  done = reporter.stage('fetch');
+  let downloaded = 0;
+  const paths = await fetchPackages(
+    lock.packages.map((p) => ({ ...p, origin: { mirror: mirrorForSuite(settings, p.suite) } })),
+    {
+      cacheDir,
+      onProgress: (p) => {
+        downloaded = p.downloadedBytes;
+        reporter.progress(`${p.done}/${p.total} packages, ${formatSize(p.downloadedBytes)} downloaded`);
+      },
+    },
+  );
+  done(`${lock.packages.length} packages verified, ${formatSize(downloaded)} downloaded`);
+
+  done = reporter.stage('rootfs');
+  const tree = new Tree();
+  const ownership: Ownership = new Map();
+  createMergedUsr(tree, debArch);
+  const effects: ScriptEffect[] = [];
+  const byRole = (role: PackageRole) => lock.packages.filter((p) => p.role === role);
+  const filters = packageFilters(spec);
+  let installed = 0;
+  for (const pkg of byRole('request')) {
+    const deb = await readDebCached(cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
+    const filter = filters.get(pkg.name) ?? { include: [], exclude: [] };
+    installEntries(
+      tree,
+      pkg.name,
+      deb.data,
+      { include: filter.include, exclude: [...spec.exclude, ...filter.exclude] },
+      ownership,
+    );
+    effects.push(...scanMaintainerScripts(pkg.name, deb.control));
+    installed++;
+    reporter.progress(`${installed} packages installed`);
+  }
+  done(`${installed} packages, ${tree.size} paths`);
+
+  done = reporter.stage('kernel');
+  const kernelPkgs = byRole('kernel').filter((p) => /^linux-image-\d/.test(p.name));
+  const kernelPkg = kernelPkgs[0];
+  if (!kernelPkg) throw new HookError('E_KERNEL', `No linux-image package found for ${spec.kernel.package}`);
+  const kernelDeb = await readDebCached(cacheDir, kernelPkg.sha256, paths.get(kernelPkg.sha256) as string, kernelPkg.filename);
+  const firmware = [];
+  for (const pkg of byRole('firmware')) {
+    const deb = await readDebCached(cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
+    firmware.push({ name: pkg.name, entries: deb.data });
+  }
+  const kernel = await installKernel(tree, ownership, { name: kernelPkg.name, entries: kernelDeb.data }, firmware, {
+    modules: spec.kernel.modules,
+    firmwareInclude: spec.kernel.firmware.include,
+  });
+  done(`${kernel.version}: ${kernel.modules}/${kernel.modulesAvailable} modules, ${kernel.firmwareFiles} firmware files`);
+
+  done = reporter.stage('configure');
+  await configure(tree, loaded, arch);
+  const caCerts = addCaBundle(tree);
+  const dedupe = dedupeFiles(tree);
+  done(`${caCerts} CA certificates, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`);
+
+  const warnings = summarizeEffects(effects);
+  for (const warning of warnings) reporter.warn(warning);
+
+  const uncompressed = tree.contentBytes();
+  if (uncompressed > spec.sizeBudget) {
+    throw new HookError(
+      'E_BUDGET',
+      `The image holds ${formatSize(uncompressed)} of files, over the size budget of ${formatSize(spec.sizeBudget)}`,
+      { hint: 'Run `npx hook inspect` to see the largest packages and files; exclude what is not needed or raise sizeBudget.' },
+    );
+  }
+
+  done = reporter.stage('initramfs');
+  const segments = await buildSegments(planSegments(tree, { ownership, largePackageBytes: LARGE_PACKAGE_BYTES }), {
+    mtime: sourceDateEpoch,
+    compression: spec.compression,
+    cacheDir,
+  });
+  const reused = segments.filter((s) => s.cached).length;
+  done(`${segments.length} segments (${reused} from cache)`);
+
+  done = reporter.stage('outputs');
+  const outputs = await writeOutputs({
+    outDir,
+    arch,
+    vmlinuz: kernel.vmlinuz,
+    segments,
+    lock,
+    tree,
+    ownership,
+    sourceDateEpoch,
+    specName: spec.name,
+    specVersion: spec.version,
+    kernelVersion: kernel.version,
+  });
+  done(outDir);
+  return {
+    ...outputs,
+    arch,
+    kernelVersion: kernel.version,
+    packages: lock.packages.length,
+    warnings,
+    upToDate: false,
+  };
+}
+
+function packageFilters(spec: Spec): Map<string, { include: string[]; exclude: string[] }> {
+  const filters = new Map<string, { include: string[]; exclude: string[] }>();
+  for (const item of spec.packages) {
+    if (typeof item === 'string') continue;
+    filters.set(item.name, { include: item.include ?? [], exclude: item.exclude ?? [] });
+  }
+  return filters;
+}
+
+function packageNames(spec: Spec): string[] {
+  return spec.packages.map((p) => (typeof p === 'string' ? p : p.name));
+}
+
+interface ResolveContext {
+  arch: Arch;
+  cacheDir: string;
+  lockPath: string;
+  options: BuildOptions;
+}
+
+async function resolvePackages(
+  loaded: LoadedSpec,
+  settings: ArchiveSettings,
+  ctx: ResolveContext,
+): Promise<LockFile> {
+  const { spec } = loaded;
+  const { reporter } = ctx.options;
+  const debArch = debianArch(ctx.arch);
+  const kernelName = spec.kernel.package.replaceAll('{debarch}', debArch);
+  const requests = packageNames(spec);
+  const hash = requestHash({
+    arch: debArch,
+    requests,
+    kernel: kernelName,
+    firmware: spec.kernel.firmware.packages,
+    suites: settings.suites,
+    components: settings.components,
+  });
+  const existing = ctx.options.updateLock ? undefined : await readLock(ctx.lockPath);
+  if (existing && existing.requestHash === hash && existing.arch === debArch) {
+    reporter.info(`Using ${existing.packages.length} packages locked in ${ctx.lockPath}`);
+    return existing;
+  }
+  const done = reporter.stage('resolve');
+  const releaseDates: number[] = [];
+  const index = await loadPackages({
+    settings,
+    arch: debArch,
+    cacheDir: ctx.cacheDir,
+    log: (m) => reporter.progress(m),
+    onRelease: (release) => {
+      if (release.date) releaseDates.push(Math.floor(release.date.getTime() / 1000));
+    },
+  });
+  const resolveOne = (names: string[], path: (string | number)[]): BinaryPackage[] => {
+    try {
+      return resolve(index, names, { arch: debArch }).packages;
+    } catch (error) {
+      if (isHookError(error) && (error.code === 'E_UNKNOWN_PACKAGE' || error.code === 'E_RESOLVE')) {
+        const bad = /"([^"]+)"/.exec(error.message)?.[1];
+        const at = bad === undefined ? -1 : names.indexOf(bad);
+        throw specError(loaded, at >= 0 ? [...path, at] : path, error.message, error.hint);
+      }
+      throw error;
+    }
+  };
+  const entries: LockEntry[] = [];
+  for (const pkg of resolveOne(requests, ['packages'])) entries.push(lockEntry(pkg, 'request'));
+  for (const pkg of resolveOne([kernelName], ['kernel', 'package'])) {
+    if (pkg.name.startsWith('linux-image-')) entries.push(lockEntry(pkg, 'kernel'));
+  }
+  if (spec.kernel.firmware.packages.length > 0) {
+    const firmware = new Set(spec.kernel.firmware.packages);
+    for (const pkg of resolveOne(spec.kernel.firmware.packages, ['kernel', 'firmware', 'packages'])) {
+      if (firmware.has(pkg.name)) entries.push(lockEntry(pkg, 'firmware'));
+    }
+  }
+  done(`${entries.length} packages from ${index.length} in the indexes`);
+  return {
+    lockfileVersion: 1,
+    arch: debArch,
+    requestHash: hash,
+    sourceDateEpoch: releaseDates.length > 0 ? Math.max(...releaseDates) : 0,
+    packages: entries,
+  };
+}
+
+/** Everything the spec declares beyond packages, plus the OS's own files and services. */
+async function configure(tree: Tree, loaded: LoadedSpec, arch: Arch): Promise<void> {
+  const { spec } = loaded;
+  addOsFiles(tree, { name: spec.name, version: spec.version, arch });
+  await addOsieServices(tree);
+  writeUsersAndGroups(tree, spec.users, spec.groups);
+  for (const link of spec.symlinks) tree.set(tree.resolveParents(imagePath(link.path)), symlinkNode(link.target));
+  for (const [i, file] of spec.files.entries()) {
+    let data: Uint8Array;
+    if (file.source !== undefined) {
+      const source = resolvePath(dirname(loaded.file), file.source);
+      data = await readFile(source).catch(() => {
+        throw specError(loaded, ['files', i, 'source'], `cannot read ${source}`);
+      });
+    } else {
+      data = new TextEncoder().encode(file.content ?? '');
+    }
+    const [uid, gid] = file.owner;
+    tree.set(tree.resolveParents(imagePath(file.path)), fileNode(data, file.mode, uid, gid));
+  }
+  for (const [i, unit] of spec.systemd.enable.entries()) {
+    try {
+      enableUnit(tree, unit);
+    } catch (error) {
+      if (isHookError(error)) throw specError(loaded, ['systemd', 'enable', i], error.message, error.hint);
+      throw error;
+    }
+  }
+  for (const unit of spec.systemd.mask) maskUnit(tree, unit);
+  setDefaultTarget(tree, 'multi-user.target');
+}
+
+function summarizeEffects(effects: ScriptEffect[]): string[] {
+  if (effects.length === 0) return [];
+  const byPackage = new Map<string, string[]>();
+  for (const effect of effects) byPackage.set(effect.package, [...(byPackage.get(effect.package) ?? []), effect.action]);
+  return [
+    `maintainer scripts of ${byPackage.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...byPackage.keys()].sort().join(', ')}`,
+  ];
+}
+
+export function specHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

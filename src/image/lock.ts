@@ -1,0 +1,96 @@
+/**
+ * `hook.lock`: the resolved package set (name, version, architecture, SHA-256, where it
+ * lives in the archive) plus the request it answers. A build whose request matches the lock
+ * reuses it without reading any index, so the same spec + lock gives the same image.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { HookError } from '../errors.ts';
+import type { BinaryPackage } from '../debian/types.ts';
+
+export interface LockEntry {
+  name: string;
+  version: string;
+  architecture: string;
+  sha256: string;
+  size: number;
+  filename: string;
+  suite: string;
+  /** Why it is in the image: `request`, `kernel` or `firmware`. */
+  role: PackageRole;
+}
+
+export type PackageRole = 'request' | 'kernel' | 'firmware';
+
+export interface LockFile {
+  lockfileVersion: 1;
+  arch: string;
+  /** Hash of the requested names, suites and components: a different request invalidates the lock. */
+  requestHash: string;
+  /** Seconds since the epoch of the newest signed index used: the image's SOURCE_DATE_EPOCH. */
+  sourceDateEpoch: number;
+  packages: LockEntry[];
+}
+
+export interface LockRequest {
+  arch: string;
+  requests: string[];
+  kernel: string;
+  firmware: string[];
+  suites: string[];
+  components: string[];
+}
+
+export function requestHash(request: LockRequest): string {
+  const canonical = JSON.stringify({
+    arch: request.arch,
+    requests: [...request.requests].sort(),
+    kernel: request.kernel,
+    firmware: [...request.firmware].sort(),
+    suites: request.suites,
+    components: [...request.components].sort(),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function lockEntry(pkg: BinaryPackage, role: PackageRole): LockEntry {
+  return {
+    name: pkg.name,
+    version: pkg.version,
+    architecture: pkg.architecture,
+    sha256: pkg.sha256,
+    size: pkg.size,
+    filename: pkg.filename,
+    suite: pkg.origin.suite,
+    role,
+  };
+}
+
+export function serializeLock(lock: LockFile): string {
+  const packages = [...lock.packages].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return `${JSON.stringify({ ...lock, packages }, null, 2)}\n`;
+}
+
+export async function readLock(path: string): Promise<LockFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new HookError('E_SPEC', `Cannot parse lock file ${path}: ${(error as Error).message}`, {
+      hint: 'Delete it to resolve the packages again.',
+    });
+  }
+  const lock = parsed as Partial<LockFile>;
+  if (lock.lockfileVersion !== 1 || !Array.isArray(lock.packages) || typeof lock.requestHash !== 'string') {
+    throw new HookError('E_SPEC', `Lock file ${path} is not a hook.lock of version 1`, {
+      hint: 'Delete it to resolve the packages again.',
+    });
+  }
+  return lock as LockFile;
+}

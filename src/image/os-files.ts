@@ -1,0 +1,91 @@
+/**
+ * The files the OS needs that no package provides and no maintainer script will create:
+ * identity (os-release, machine-id), consoles, /init, device nodes, the CA bundle and
+ * systemd settings for an OS that lives in RAM.
+ */
+import type { Arch } from '../arch.ts';
+import { fileNode, imagePath, symlinkNode, type Tree } from '../rootfs/tree.ts';
+import { INIT_SCRIPT } from './init-script.ts';
+
+export interface OsIdentity {
+  name: string;
+  version: string;
+  arch: Arch;
+}
+
+export function osRelease(identity: OsIdentity): string {
+  return [
+    'NAME="HookOS"',
+    `PRETTY_NAME="HookOS ${identity.version} (${identity.name})"`,
+    'ID=hookos',
+    'ID_LIKE=debian',
+    `VERSION="${identity.version}"`,
+    `VERSION_ID="${identity.version}"`,
+    `VARIANT_ID=${identity.name}`,
+    'HOME_URL="https://tinkerbell.org/"',
+    '',
+  ].join('\n');
+}
+
+/** Console autologin: the getty starts a root shell directly (no login, so no PAM is needed). */
+function gettyDropIn(baudArgs: string): string {
+  return [
+    '[Service]',
+    'ExecStart=',
+    `ExecStart=-/sbin/agetty --noclear --skip-login --login-program /bin/bash --login-options "-l" ${baudArgs}`,
+    '',
+  ].join('\n');
+}
+
+const FILES: Record<string, string> = {
+  'etc/machine-id': '',
+  'etc/hostname': '',
+  'etc/fstab': '# HookOS runs from RAM: nothing to mount\n',
+  'etc/systemd/system/serial-getty@.service.d/autologin.conf': gettyDropIn(
+    '--keep-baud 115200,57600,38400,9600 - $TERM',
+  ),
+  'etc/systemd/system/getty@.service.d/autologin.conf': gettyDropIn('- $TERM'),
+  'etc/systemd/journald.conf.d/hookos.conf':
+    '[Journal]\nStorage=volatile\nRuntimeMaxUse=64M\nForwardToConsole=no\n',
+  // Online as soon as any interface is configured: one DHCP lease is enough to provision.
+  'etc/systemd/system/systemd-networkd-wait-online.service.d/any.conf':
+    '[Service]\nExecStart=\nExecStart=/usr/lib/systemd/systemd-networkd-wait-online --any --timeout=120\n',
+  'etc/profile.d/hookos.sh':
+    'export PS1="hookos:\\w# "\n[ -n "$HOOK_MOTD_SHOWN" ] || { export HOOK_MOTD_SHOWN=1; cat /etc/motd 2>/dev/null; }\n',
+  'etc/motd':
+    'HookOS: Tinkerbell provisioning OS. Logs: journalctl -u hook-bootkit, docker logs tink-worker\n',
+};
+
+export function addOsFiles(tree: Tree, identity: OsIdentity): void {
+  tree.set(imagePath('usr/lib/os-release'), fileNode(osRelease(identity)));
+  tree.set(imagePath('etc/os-release'), symlinkNode('../usr/lib/os-release'));
+  for (const [path, text] of Object.entries(FILES)) tree.set(imagePath(path), fileNode(text));
+  tree.set(imagePath('etc/resolv.conf'), symlinkNode('../run/systemd/resolve/stub-resolv.conf'));
+  tree.set(imagePath('init'), fileNode(INIT_SCRIPT, 0o755));
+  // The kernel opens /dev/console before /init runs; devtmpfs is not mounted yet.
+  tree.mkdirp(imagePath('dev'));
+  tree.set(imagePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
+  tree.set(imagePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
+  for (const dir of ['proc', 'sys', 'run', 'sysroot', 'var/lib/docker', 'worker', 'var/log'])
+    tree.mkdirp(imagePath(dir));
+  tree.set(imagePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  tree.set(imagePath('var/tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  if (!tree.has(tree.resolveParents(imagePath('usr/bin/sh'))))
+    tree.set(imagePath('usr/bin/sh'), symlinkNode('dash'));
+}
+
+/** What update-ca-certificates would generate: the bundle TLS clients (Docker pulls) read. */
+export function addCaBundle(tree: Tree): number {
+  const prefix = 'usr/share/ca-certificates/';
+  const parts: Uint8Array[] = [];
+  for (const [path, node] of tree.entries()) {
+    if (node.kind === 'file' && path.startsWith(prefix) && path.endsWith('.crt'))
+      parts.push(node.content.data);
+  }
+  if (parts.length === 0) return 0;
+  const bundle = Buffer.concat(
+    parts.map((p) => (p.at(-1) === 0x0a ? p : Buffer.concat([p, Buffer.from('\n')]))),
+  );
+  tree.set(imagePath('etc/ssl/certs/ca-certificates.crt'), fileNode(bundle));
+  return parts.length;
+}

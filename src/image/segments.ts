@@ -1,0 +1,125 @@
+/**
+ * The initramfs is several cpio archives concatenated, each compressed on its own (the
+ * kernel accepts that). Cutting the image by stable lines — directories and small packages,
+ * kernel modules, firmware, each large package, generated configuration — means a change to
+ * one file recompresses one segment; unchanged segments come from a cache keyed by the hash
+ * of their uncompressed bytes.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compress, type OutputCompression } from '../formats/compress.ts';
+import { cpioTrailer, writeCpio } from '../formats/cpio.ts';
+import type { FileContent, ImagePath, Tree, TreeNode } from '../rootfs/tree.ts';
+
+export interface Segment {
+  name: string;
+  entries: Array<[ImagePath, TreeNode]>;
+}
+
+export interface SegmentPlanOptions {
+  /** Which package installed each path; paths absent here are generated configuration. */
+  ownership: ReadonlyMap<ImagePath, string>;
+  /** A package whose files add up to at least this many bytes gets a segment of its own. */
+  largePackageBytes: number;
+}
+
+const CONFIG = 'config';
+const BASE = 'base';
+
+/** Assigns every node of the tree to exactly one segment, in a fixed order. */
+export function planSegments(tree: Tree, options: SegmentPlanOptions): Segment[] {
+  const entries = tree.entries();
+  const packageBytes = new Map<string, number>();
+  for (const [path, node] of entries) {
+    const owner = options.ownership.get(path);
+    if (owner !== undefined && node.kind === 'file') {
+      packageBytes.set(owner, (packageBytes.get(owner) ?? 0) + node.content.data.byteLength);
+    }
+  }
+  const segmentOf = (path: ImagePath, node: TreeNode): string => {
+    // Directories all go first, so every later segment finds its parents in place.
+    if (node.kind === 'dir') return BASE;
+    if (path.startsWith('usr/lib/modules/')) return 'kernel-modules';
+    if (path.startsWith('usr/lib/firmware/')) return 'firmware';
+    const owner = options.ownership.get(path);
+    if (owner === undefined) return CONFIG;
+    if ((packageBytes.get(owner) ?? 0) >= options.largePackageBytes) return `package-${owner}`;
+    return BASE;
+  };
+  // Hard links must stay in one segment: the kernel forgets link inodes at each trailer.
+  const contentSegment = new Map<FileContent, string>();
+  const bySegment = new Map<string, Array<[ImagePath, TreeNode]>>();
+  for (const [path, node] of entries) {
+    let name = segmentOf(path, node);
+    if (node.kind === 'file') {
+      const first = contentSegment.get(node.content);
+      if (first === undefined) contentSegment.set(node.content, name);
+      else name = first;
+    }
+    let list = bySegment.get(name);
+    if (!list) bySegment.set(name, (list = []));
+    list.push([path, node]);
+  }
+  const rank = (name: string) =>
+    name === BASE ? 0 : name === 'kernel-modules' ? 1 : name === 'firmware' ? 2 : name === CONFIG ? 4 : 3;
+  return [...bySegment.entries()]
+    .sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, list]) => ({ name, entries: list }));
+}
+
+export interface BuiltSegment {
+  name: string;
+  entries: number;
+  uncompressedBytes: number;
+  compressedBytes: number;
+  sha256: string;
+  cached: boolean;
+  data: Uint8Array;
+}
+
+export interface SegmentBuildOptions {
+  mtime: number;
+  compression: OutputCompression;
+  level?: number;
+  cacheDir: string;
+}
+
+/** Writes each segment as a cpio archive, compressed, reusing cached compressed output. */
+export async function buildSegments(segments: Segment[], options: SegmentBuildOptions): Promise<BuiltSegment[]> {
+  const dir = join(options.cacheDir, 'segments');
+  await mkdir(dir, { recursive: true });
+  const built: BuiltSegment[] = [];
+  let inodeBase = 1;
+  for (const segment of segments) {
+    const chunks = [...writeCpio(segment.entries, { mtime: options.mtime, inodeBase }), cpioTrailer()];
+    inodeBase += segment.entries.length + 1;
+    const hash = createHash('sha256');
+    let size = 0;
+    for (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.byteLength;
+    }
+    const sha256 = hash.digest('hex');
+    const key = `${sha256}.${options.compression}${options.level ?? ''}`;
+    const cachePath = join(dir, key);
+    let data: Uint8Array | undefined = await readFile(cachePath).catch(() => undefined);
+    const cached = data !== undefined;
+    if (data === undefined) {
+      data = await compress(Buffer.concat(chunks), options.compression, options.level);
+      const temp = `${cachePath}.${process.pid}.tmp`;
+      await writeFile(temp, data);
+      await rename(temp, cachePath);
+    }
+    built.push({
+      name: segment.name,
+      entries: segment.entries.length,
+      uncompressedBytes: size,
+      compressedBytes: data.byteLength,
+      sha256,
+      cached,
+      data,
+    });
+  }
+  return built;
+}
