@@ -17,6 +17,8 @@ export interface MirrorServer {
   requests: string[];
   /** Fails the next `times` requests whose path matches with `fault` (`Infinity` for always). */
   inject(match: string | RegExp, fault: Fault, times: number): void;
+  /** Drops every pending fault injection. */
+  clearInjections(): void;
   /** Serves `body` instead of the file at `path` (undefined to stop). */
   override(path: string, body: Buffer | undefined): void;
   close(): Promise<void>;
@@ -82,6 +84,9 @@ export async function startMirrorServer(root: string): Promise<MirrorServer> {
     requests,
     inject(match, fault, times) {
       injections.push({ match, fault, remaining: times });
+    },
+    clearInjections() {
+      injections.length = 0;
     },
     override(path, body) {
       if (body === undefined) overrides.delete(path);
