@@ -224,11 +224,11 @@ export function readCpio(buf: Uint8Array): CpioEntry[] {
       continue;
     }
     if (offset % 4 !== 0) throw readError(offset, 'archive does not start on a 4-byte boundary');
-    if (offset + HEADER_SIZE > buf.byteLength) throw readError(offset, 'truncated header');
     const header = String.fromCharCode(...buf.subarray(offset, offset + HEADER_SIZE));
     const magic = header.slice(0, 6);
     if (magic !== MAGIC && magic !== MAGIC_CRC)
       throw readError(offset, `bad magic "${magic}" (not newc cpio)`);
+    if (header.length < HEADER_SIZE) throw readError(offset, 'truncated header');
     const field = (i: number): number => {
       const text = header.slice(6 + i * 8, 14 + i * 8);
       if (!/^[0-9a-fA-F]{8}$/.test(text)) throw readError(offset, `bad header field "${text}"`);
