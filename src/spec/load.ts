@@ -1,0 +1,467 @@
+/**
+ * Reads `hook.yaml`, validates it against the schema and reports every problem at once, each
+ * as `<file>:<line>:<col>: <path in document>: <what is wrong>`. The loaded spec keeps its
+ * YAML document so later stages (the resolver's "unknown package") can point at a node too.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
+import type { z } from 'zod';
+import { HookError } from '../errors.ts';
+import { type Spec, specSchema } from './schema.ts';
+
+/** The default spec, built into the tool: hook.yaml at the repository root. */
+export const DEFAULT_SPEC_FILE = new URL('../../hook.yaml', import.meta.url);
+
+export type DocPath = readonly (string | number)[];
+
+export interface SpecPosition {
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  col: number;
+}
+
+export interface LoadedSpec {
+  spec: Spec;
+  /** The spec file as named in messages (as given, or relative to the working directory). */
+  file: string;
+  /** Absolute path of the spec file. */
+  path: string;
+  /** Absolute directory of the spec file; `files[].source` is relative to it. */
+  dir: string;
+  /** Where a node of the document is (or its nearest existing ancestor); undefined for an empty file. */
+  locate(path: DocPath): SpecPosition | undefined;
+}
+
+export interface SpecProblem {
+  file: string;
+  line: number;
+  col: number;
+  /** Path in the document, e.g. `kernel.modules[2]`. */
+  path: string;
+  message: string;
+}
+
+/** All problems of one spec file; the message lists them one per line. */
+export class SpecError extends HookError {
+  readonly problems: SpecProblem[];
+
+  constructor(problems: SpecProblem[], hint?: string) {
+    super('E_SPEC', problems.map(formatProblem).join('\n'), hint === undefined ? {} : { hint });
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(problem: SpecProblem): string {
+  return `${problem.file}:${problem.line}:${problem.col}: ${problem.path}: ${problem.message}`;
+}
+
+/** `['kernel', 'modules', 2]` → `kernel.modules[2]`; the empty path is `(document)`. */
+export function formatDocPath(path: DocPath): string {
+  let out = '';
+  for (const segment of path) {
+    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+/**
+ * An error about one node of a loaded spec, found after loading (e.g. by the resolver):
+ * `hook.yaml:12:5: packages[3]: unknown package "systemdd" (did you mean systemd?)`.
+ */
+export function specError(
+  loaded: Pick<LoadedSpec, 'file' | 'locate'>,
+  path: DocPath,
+  message: string,
+  hint?: string,
+): HookError {
+  const at = loaded.locate(path) ?? { line: 1, col: 1 };
+  return new SpecError([{ file: loaded.file, ...at, path: formatDocPath(path), message }], hint);
+}
+
+/** The closest candidate to a misspelt word, if one is close enough to be what was meant. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of candidates) {
+    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a transposition counting as one edit. */
+function editDistance(a: string, b: string): number {
+  let previous2: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, previous2[j - 2]! + 1);
+      }
+      current.push(value);
+    }
+    previous2 = previous;
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Loads and validates a spec: the user's file, or the built-in default when `file` is undefined.
+ * Throws a SpecError (E_SPEC) listing every problem.
+ */
+export function loadSpec(file?: string): LoadedSpec {
+  const path = file === undefined ? fileURLToPath(DEFAULT_SPEC_FILE) : resolve(file);
+  const shown = file ?? displayName(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new HookError('E_SPEC', `Cannot read spec file ${shown}: ${reason}`, {
+      hint: 'Give the path of a hook.yaml, or no --spec to use the built-in default',
+      cause: error,
+    });
+  }
+  return parseSpec(text, shown, dirname(path), path);
+}
+
+function displayName(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+/** Validates spec text; `file` names it in messages and `dir` anchors `files[].source`. */
+export function parseSpec(text: string, file: string, dir: string, path = resolve(dir, file)): LoadedSpec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const position = (offset: number): SpecPosition => lineCounter.linePos(offset);
+  const locate = (docPath: DocPath): SpecPosition | undefined => {
+    const node = nodeAt(doc, docPath);
+    return node?.range ? position(node.range[0]) : undefined;
+  };
+  const problem = (
+    at: SpecPosition | undefined,
+    docPath: DocPath | string,
+    message: string,
+  ): SpecProblem => ({
+    file,
+    ...(at ?? { line: 1, col: 1 }),
+    path: typeof docPath === 'string' ? docPath : formatDocPath(docPath),
+    message,
+  });
+
+  const syntax = syntaxProblems(doc, position).map((p) => problem(p.at, 'YAML syntax', p.message));
+  if (syntax.length > 0) throw new SpecError(sorted(syntax));
+
+  readModesAsOctal(doc, text);
+  const raw: unknown = doc.toJS();
+  const problems: SpecProblem[] = [];
+  const result = specSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const found of describeIssue(issue, raw)) {
+        const at =
+          found.key === undefined ? locate(found.path) : locateKey(doc, found.path, found.key, position);
+        const where = found.key === undefined ? found.path : [...found.path, found.key];
+        problems.push(problem(at, where, found.message));
+      }
+    }
+  }
+  for (const missing of missingSources(raw, dir))
+    problems.push(problem(locate(missing.path), missing.path, missing.message));
+  if (problems.length > 0 || !result.success) throw new SpecError(sorted(problems));
+
+  const spec = result.data;
+  for (const entry of spec.files) if (entry.source !== undefined) entry.source = resolve(dir, entry.source);
+  return { spec, file, path, dir, locate };
+}
+
+function sorted(problems: SpecProblem[]): SpecProblem[] {
+  return problems.slice().sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function syntaxProblems(doc: Document, position: (offset: number) => SpecPosition) {
+  const found = doc.errors.map((error) => ({ at: position(error.pos[0]), message: error.message }));
+  if (found.length > 0) return found;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) === undefined && alias.range) {
+        found.push({ at: position(alias.range[0]), message: `unknown alias *${alias.source}` });
+      }
+    },
+  });
+  return found;
+}
+
+/** The node at `path`, or the nearest ancestor that exists. */
+function nodeAt(doc: Document, path: DocPath): Node | undefined {
+  let node = resolveAlias(doc, doc.contents);
+  for (const segment of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => keyOf(item.key) === segment);
+      next = pair === undefined ? undefined : isNodeWithRange(pair.value) ? pair.value : pair.key;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment];
+    }
+    const resolved = resolveAlias(doc, next);
+    if (resolved === undefined) break;
+    node = resolved;
+  }
+  return node ?? undefined;
+}
+
+function locateKey(
+  doc: Document,
+  path: DocPath,
+  key: string,
+  position: (offset: number) => SpecPosition,
+): SpecPosition | undefined {
+  const map = nodeAt(doc, path);
+  const pair = isMap(map) ? map.items.find((item) => keyOf(item.key) === key) : undefined;
+  const node = isNodeWithRange(pair?.key) ? pair.key : map;
+  return node?.range ? position(node.range[0]) : undefined;
+}
+
+function resolveAlias(doc: Document, value: unknown): Node | undefined {
+  if (isAlias(value)) return value.resolve(doc) ?? undefined;
+  return isNodeWithRange(value) ? value : undefined;
+}
+
+function isNodeWithRange(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && 'range' in value && Array.isArray(value.range);
+}
+
+function keyOf(key: unknown): unknown {
+  return isScalar(key) ? key.value : key;
+}
+
+/**
+ * YAML 1.2 reads `mode: 0644` as the decimal number 644; file modes are octal, so a mode
+ * written as bare digits is handed to the schema as the digits it was written with.
+ */
+function readModesAsOctal(doc: Document, text: string): void {
+  const files = doc.get('files', true);
+  if (!isSeq(files)) return;
+  for (const item of files.items) {
+    if (!isMap(item)) continue;
+    const mode = item.get('mode', true);
+    if (!isScalar(mode) || typeof mode.value !== 'number' || !mode.range) continue;
+    const written = text.slice(mode.range[0], mode.range[1]);
+    if (/^[0-9]+$/.test(written)) mode.value = written;
+  }
+}
+
+function missingSources(raw: unknown, dir: string): { path: DocPath; message: string }[] {
+  const files = isRecord(raw) ? raw.files : undefined;
+  if (!Array.isArray(files)) return [];
+  const found: { path: DocPath; message: string }[] = [];
+  files.forEach((entry: unknown, index) => {
+    const source = isRecord(entry) ? entry.source : undefined;
+    if (typeof source !== 'string' || source === '') return;
+    const absolute = resolve(dir, source);
+    const path = ['files', index, 'source'];
+    if (!existsSync(absolute))
+      found.push({ path, message: `source file "${source}" does not exist (${absolute})` });
+    else if (!statSync(absolute).isFile())
+      found.push({ path, message: `source "${source}" is not a regular file` });
+  });
+  return found;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+interface Found {
+  path: DocPath;
+  /** Set for an unknown key: the problem is located at the key, not at its map. */
+  key?: string;
+  message: string;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** Turns one zod issue into messages a person can act on. */
+function describeIssue(issue: Issue, raw: unknown, base: DocPath = []): Found[] {
+  const path: DocPath = [...base, ...(issue.path as (string | number)[])];
+  const value = valueAt(raw, path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeys(path);
+      return issue.keys.map((key) => {
+        const guess = didYouMean(key, known);
+        const message = `unknown key "${key}"${guess === undefined ? '' : ` (did you mean ${guess}?)`}`;
+        return { path, key, message };
+      });
+    }
+    case 'invalid_type': {
+      const expected = describeSchema(schemaAt(path)) ?? `a ${issue.expected}`;
+      if (value === undefined) return [{ path, message: `missing (expected ${expected})` }];
+      return [{ path, message: `expected ${expected}, got ${describeValue(value)}` }];
+    }
+    case 'invalid_union': {
+      // Report the branch whose type matched, e.g. the object form of a package entry.
+      const matching = issue.errors.filter((branch) => !branch.every(isRootTypeMismatch));
+      if (matching.length === 1) return matching[0]!.flatMap((inner) => describeIssue(inner, raw, path));
+      const expected = describeSchema(schemaAt(path)) ?? 'another type';
+      return [{ path, message: `expected ${expected}, got ${describeValue(value)}` }];
+    }
+    case 'invalid_value':
+      return [
+        {
+          path,
+          message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`,
+        },
+      ];
+    case 'too_small':
+      return [{ path, message: tooSmall(issue.origin, Number(issue.minimum)) }];
+    case 'too_big':
+      return [{ path, message: `must be at most ${issue.maximum}` }];
+    default:
+      return [{ path, message: issue.message }];
+  }
+}
+
+function isRootTypeMismatch(issue: Issue): boolean {
+  return issue.code === 'invalid_type' && issue.path.length === 0;
+}
+
+function tooSmall(origin: string, minimum: number): string {
+  if (origin === 'array') return `expected at least ${minimum} ${minimum === 1 ? 'entry' : 'entries'}`;
+  if (origin === 'string')
+    return minimum <= 1 ? 'must not be empty' : `must be at least ${minimum} characters`;
+  return `must be at least ${minimum}`;
+}
+
+function valueAt(raw: unknown, path: DocPath): unknown {
+  let value = raw;
+  for (const segment of path) {
+    if (Array.isArray(value) && typeof segment === 'number') value = value[segment];
+    else if (isRecord(value) && typeof segment === 'string') value = value[segment];
+    else return undefined;
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a number' : 'a fractional number';
+  if (typeof value === 'boolean') return `a boolean (${value})`;
+  return `a ${typeof value}`;
+}
+
+type AnySchema = z.core.$ZodType;
+
+/** The schema through wrappers (defaults, optionals, transforms) to the type written in YAML. */
+function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
+  let current = schema;
+  for (;;) {
+    const def = current?._zod.def as { type: string; innerType?: AnySchema; in?: AnySchema } | undefined;
+    if (def?.innerType !== undefined) current = def.innerType;
+    else if (def?.type === 'pipe' && def.in !== undefined) current = def.in;
+    else return current;
+  }
+}
+
+function schemaAt(path: DocPath): AnySchema | undefined {
+  let schema = unwrap(specSchema);
+  for (const segment of path) {
+    schema = unwrap(childSchema(schema, segment));
+    if (schema === undefined) return undefined;
+  }
+  return schema;
+}
+
+function childSchema(schema: AnySchema | undefined, segment: string | number): AnySchema | undefined {
+  const def = schema?._zod.def as
+    | { type: string; shape?: Record<string, AnySchema>; element?: AnySchema; options?: AnySchema[] }
+    | undefined;
+  if (def?.type === 'object' && typeof segment === 'string') return def.shape?.[segment];
+  if (def?.type === 'array' && typeof segment === 'number') return def.element;
+  if (def?.type === 'union') {
+    for (const option of def.options ?? []) {
+      const child = childSchema(unwrap(option), segment);
+      if (child !== undefined) return child;
+    }
+  }
+  return undefined;
+}
+
+function knownKeys(path: DocPath): string[] {
+  const schema = schemaAt(path);
+  const def = schema?._zod.def as
+    | { type: string; shape?: Record<string, unknown>; options?: AnySchema[] }
+    | undefined;
+  if (def?.type === 'object') return Object.keys(def.shape ?? {});
+  if (def?.type === 'union') {
+    return (def.options ?? []).flatMap((option) => {
+      const inner = unwrap(option)?._zod.def as { type: string; shape?: Record<string, unknown> } | undefined;
+      return inner?.type === 'object' ? Object.keys(inner.shape ?? {}) : [];
+    });
+  }
+  return [];
+}
+
+/** "a list of strings", "a string or a mapping", … for the schema written at a path. */
+function describeSchema(schema: AnySchema | undefined, plural = false): string | undefined {
+  const def = unwrap(schema)?._zod.def as
+    | {
+        type: string;
+        format?: string;
+        element?: AnySchema;
+        options?: AnySchema[];
+        entries?: Record<string, unknown>;
+      }
+    | undefined;
+  if (def === undefined) return undefined;
+  if (def.type === 'number' && def.format?.includes('int'))
+    return plural ? 'whole numbers' : 'a whole number';
+  const noun = (singular: string, many: string) => (plural ? many : singular);
+  switch (def.type) {
+    case 'string':
+      return noun('a string', 'strings');
+    case 'number':
+      return noun('a number', 'numbers');
+    case 'boolean':
+      return noun('true or false', 'booleans');
+    case 'object':
+      return noun('a mapping', 'mappings');
+    case 'array':
+      return noun(`a list of ${describeSchema(def.element, true) ?? 'items'}`, 'lists');
+    case 'enum':
+      return `one of ${Object.values(def.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
+    case 'union':
+      return (def.options ?? [])
+        .map((option) => describeSchema(option, plural) ?? 'something else')
+        .join(' or ');
+    default:
+      return undefined;
+  }
+}
