@@ -235,7 +235,7 @@ test('readDeb matches dpkg-deb -c on a crafted package (every entry type, odd mo
 async function hostileDeb(name: string, entries: Array<Parameters<ReturnType<typeof pack>['entry']>[0]>) {
   const tarOf = async (list: typeof entries) => {
     const p = pack();
-    for (const header of list) p.entry(header, header.type === 'file' ? 'x' : undefined);
+    for (const header of list) p.entry(header, header.type === 'file' ? 'x' : '');
     p.finalize();
     const chunks: Buffer[] = [];
     for await (const chunk of p) chunks.push(chunk as Buffer);
