@@ -206,6 +206,48 @@ describe('OCI images with a real registry', { timeout: 300_000 }, () => {
     assert.ok(!registry.log().includes(password), 'the password never shows in the registry log');
   });
 
+  it('answers Bearer token challenges (Docker token protocol) with the scopes it needs', async (t) => {
+    const password = 'T0ken-service-secret';
+    const registry = await startRegistry(t, { auth: { username: 'bob', password, scheme: 'token' } });
+    const image = await helloImage();
+    const ref = `${registry.host}/team/app:v1`;
+
+    await expectHookError(pushImage(image, ref, { insecure: true }), (error) => {
+      assert.equal(error.code, 'E_OCI');
+      assert.match(error.message, /HTTP 401/);
+      assert.ok(error.message.includes(ref), error.message);
+    });
+    assert.ok(registry.tokenRequests.length > 0, 'an anonymous token was asked for');
+    assert.ok(registry.tokenRequests.every((request) => !request.authenticated));
+
+    const wrong = 'Not-the-T0ken-password';
+    await expectHookError(
+      pushImage(image, ref, { insecure: true, username: 'bob', password: wrong }),
+      (error) => {
+        assert.equal(error.code, 'E_OCI');
+        assert.match(error.message, /token service .* HTTP 401/);
+        assert.ok(!error.message.includes(wrong));
+      },
+    );
+
+    registry.tokenRequests.length = 0;
+    const pushed = await pushImage(image, ref, { insecure: true, username: 'bob', password });
+    assert.equal(pushed.digest, image.manifest.digest);
+    assert.ok(registry.tokenRequests.length >= 1);
+    for (const request of registry.tokenRequests) {
+      assert.equal(request.service, 'hook-test-registry');
+      assert.equal(request.account, 'bob');
+      assert.ok(request.authenticated);
+      assert.deepEqual(request.scopes, ['repository:team/app:pull,push']);
+    }
+    // One client reuses its token: one token request for the whole push.
+    assert.equal(registry.tokenRequests.length, 1);
+
+    const pulled = await pullImage(ref, { insecure: true, username: 'bob', password });
+    assert.equal(pulled.manifestDigest, image.manifest.digest);
+    assert.deepEqual(registry.tokenRequests.at(-1)?.scopes, ['repository:team/app:pull']);
+  });
+
   it('rejects a blob the registry serves corrupted, naming its digest', async (t) => {
     const registry = await startRegistry(t);
     const image = await helloImage();

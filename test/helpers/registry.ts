@@ -4,7 +4,9 @@
  * registry's log (stderr, including its access log) is kept in `logPath` for assertions.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +24,31 @@ export interface TestRegistry {
   logPath: string;
   /** The log so far. */
   log(): string;
+  /** Requests the token service answered (token auth only). */
+  tokenRequests: TokenRequest[];
   stop(): Promise<void>;
 }
 
 export interface RegistryOptions {
-  /** Require HTTP basic authentication with this user (htpasswd, bcrypt). */
-  auth?: { username: string; password: string };
+  /**
+   * Require authentication for this user: HTTP Basic against an htpasswd file (bcrypt), or
+   * with `scheme: 'token'` Bearer tokens from a token service this helper runs (the Docker
+   * token protocol; RS256 JWTs signed by a throw-away self-signed certificate).
+   */
+  auth?: { username: string; password: string; scheme?: 'basic' | 'token' };
 }
+
+/** One request the token service answered. */
+export interface TokenRequest {
+  account: string | undefined;
+  service: string | undefined;
+  scopes: string[];
+  /** The user authenticated (Basic credentials correct). */
+  authenticated: boolean;
+}
+
+export const TOKEN_SERVICE = 'hook-test-registry';
+const TOKEN_ISSUER = 'hook-test-issuer';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +62,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function configYaml(storageDir: string, port: number, htpasswdPath: string | undefined): string {
+type AuthConfig = { htpasswd: string } | { realm: string; certPath: string };
+
+function configYaml(storageDir: string, port: number, auth: AuthConfig | undefined): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -59,7 +81,18 @@ function configYaml(storageDir: string, port: number, htpasswdPath: string | und
     `  addr: 127.0.0.1:${port}`,
     '  secret: hook-test-registry-secret',
   ];
-  if (htpasswdPath) lines.push('auth:', '  htpasswd:', '    realm: hook-test', `    path: ${htpasswdPath}`);
+  if (auth && 'htpasswd' in auth)
+    lines.push('auth:', '  htpasswd:', '    realm: hook-test', `    path: ${auth.htpasswd}`);
+  if (auth && 'realm' in auth) {
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${auth.realm}`,
+      `    service: ${TOKEN_SERVICE}`,
+      `    issuer: ${TOKEN_ISSUER}`,
+      `    rootcertbundle: ${auth.certPath}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -86,15 +119,19 @@ export async function startRegistry(t?: TestContext, options: RegistryOptions = 
   const workDir = mkdtempSync(join(tmpdir(), 'hook-registry-'));
   const storageDir = join(workDir, 'storage');
   const logPath = join(workDir, 'registry.log');
-  let htpasswdPath: string | undefined;
-  if (options.auth) {
-    htpasswdPath = join(workDir, 'htpasswd');
-    const line = execFileSync('htpasswd', ['-Bbn', options.auth.username, options.auth.password]);
-    writeFileSync(htpasswdPath, line);
+  let authConfig: AuthConfig | undefined;
+  let tokenService: TokenService | undefined;
+  if (options.auth?.scheme === 'token') {
+    tokenService = await startTokenService(workDir, options.auth);
+    authConfig = { realm: tokenService.realm, certPath: tokenService.certPath };
+  } else if (options.auth) {
+    const htpasswd = join(workDir, 'htpasswd');
+    writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', options.auth.username, options.auth.password]));
+    authConfig = { htpasswd };
   }
   const port = await freePort();
   const configPath = join(workDir, 'config.yml');
-  writeFileSync(configPath, configYaml(storageDir, port, htpasswdPath));
+  writeFileSync(configPath, configYaml(storageDir, port, authConfig));
 
   const logFd = openSync(logPath, 'a');
   const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', logFd, logFd] });
@@ -116,6 +153,7 @@ export async function startRegistry(t?: TestContext, options: RegistryOptions = 
   const stop = async () => {
     if (!exited && child.pid !== undefined) child.kill('SIGTERM');
     await exit;
+    await tokenService?.close();
     rmSync(workDir, { recursive: true, force: true });
   };
   try {
@@ -125,5 +163,101 @@ export async function startRegistry(t?: TestContext, options: RegistryOptions = 
     throw error;
   }
   t?.after(stop);
-  return { url, host, storageDir, logPath, log: () => readFileSync(logPath, 'utf8'), stop };
+  const tokenRequests = tokenService?.requests ?? [];
+  return { url, host, storageDir, logPath, log: () => readFileSync(logPath, 'utf8'), tokenRequests, stop };
+}
+
+interface TokenService {
+  realm: string;
+  certPath: string;
+  requests: TokenRequest[];
+  close(): Promise<void>;
+}
+
+function base64url(data: string | Buffer): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/** Grants the requested repository actions to the right user, nothing to anyone else. */
+function grantedAccess(scopes: string[], authenticated: boolean): Array<Record<string, unknown>> {
+  if (!authenticated) return [];
+  return scopes.flatMap((scope) => {
+    const [type, name, actions] = scope.split(':');
+    if (type !== 'repository' || !name || !actions) return [];
+    return [{ type, name, actions: actions.split(',') }];
+  });
+}
+
+async function startTokenService(
+  workDir: string,
+  user: { username: string; password: string },
+): Promise<TokenService> {
+  const keyPath = join(workDir, 'token.key');
+  const certPath = join(workDir, 'token.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=hook-test-token',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: 'ignore' },
+  );
+  const key = createPrivateKey(readFileSync(keyPath));
+  const certDer = new X509Certificate(readFileSync(certPath)).raw.toString('base64');
+  const requests: TokenRequest[] = [];
+  const expected = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+
+  const server = createHttpServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const authorization = request.headers.authorization;
+    const authenticated = authorization === expected;
+    const scopes = url.searchParams.getAll('scope').flatMap((scope) => scope.split(' '));
+    requests.push({
+      account: url.searchParams.get('account') ?? undefined,
+      service: url.searchParams.get('service') ?? undefined,
+      scopes,
+      authenticated,
+    });
+    if (authorization !== undefined && !authenticated) {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end('{"details":"wrong credentials"}');
+      return;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const header = { alg: 'RS256', typ: 'JWT', x5c: [certDer] };
+    const claims = {
+      iss: TOKEN_ISSUER,
+      sub: authenticated ? user.username : '',
+      aud: url.searchParams.get('service') ?? '',
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access: grantedAccess(scopes, authenticated),
+    };
+    const unsigned = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+    const signature = sign('sha256', Buffer.from(unsigned), key).toString('base64url');
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ token: `${unsigned}.${signature}`, expires_in: 300 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    realm: `http://127.0.0.1:${port}/token`,
+    certPath,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
