@@ -163,7 +163,8 @@ test('a failed pull without a local image is logged and retried with growing del
   const h = await harness('docker_registry=reg.test:5000');
   try {
     h.start();
-    await waitFor('three pulls', () => h.engine.requestsTo('POST', /images\/create/).length >= 3);
+    await waitFor('three retries', () => h.lines.filter((l) => l.includes('delay_ms=')).length >= 3);
+    assert.ok(h.engine.requestsTo('POST', /images\/create/).length >= 3);
     assert.equal(h.engine.requestsTo('POST', /containers\/create/).length, 0);
     assert.ok(h.lines.some((l) => l.startsWith('level=error') && l.includes('not present locally')));
     const delays = h.lines.flatMap((l) => l.match(/delay_ms=(\d+)/)?.[1] ?? []).map(Number);

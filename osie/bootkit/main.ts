@@ -2,6 +2,7 @@
  * Entry point of hook-bootkit (bundled to /usr/lib/hook/hook-bootkit.js, run by
  * hook-bootkit.service). SIGTERM stops the loop and leaves the worker container running.
  */
+import { optionValue, runMain } from '../lib/args.ts';
 import { createLogger } from '../lib/log.ts';
 import { runBootkit } from './bootkit.ts';
 
@@ -9,12 +10,7 @@ const USAGE = `Usage: hook-bootkit [--cmdline FILE] [--socket PATH]
 Starts the Tinkerbell worker container (tink-worker) from the kernel command line
 through the Docker Engine API, and restarts it whenever it stops.`;
 
-function optionValue(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-}
-
-async function main(args: string[]): Promise<void> {
+runMain('hook-bootkit', async (args) => {
   if (args.includes('--help')) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -27,9 +23,4 @@ async function main(args: string[]): Promise<void> {
     socketPath: optionValue(args, '--socket'),
     signal: controller.signal,
   });
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`hook-bootkit: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
 });

@@ -1,0 +1,78 @@
+/**
+ * Entry point of hook-network (bundled to /usr/lib/hook/hook-network.js, run by the oneshot
+ * hook-network.service before systemd-networkd starts): writes networkd files for the network
+ * the kernel command line asks for. networkd reads /run/systemd/network when it starts, so no
+ * reload is needed.
+ */
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { optionValue, runMain } from '../lib/args.ts';
+import { hookSettings, parseCmdline } from '../lib/cmdline.ts';
+import { createLogger } from '../lib/log.ts';
+import { type LinkInfo, planNetwork } from './networkd.ts';
+
+const NETWORK_DIR = 'run/systemd/network';
+const OUR_FILES = /^\d\d-hook-.*\.(network|netdev)$/;
+
+const USAGE = `Usage: hook-network [--cmdline FILE] [--root DIR] [--dry-run]
+Writes systemd-networkd files to /${NETWORK_DIR} from the kernel command line
+(DHCP on every Ethernet port by default; interface=, vlan_id=+hw_addr=, ipam=; ip= is left
+to systemd-network-generator). --dry-run prints the files instead of writing them.`;
+
+runMain('hook-network', async (args) => {
+  if (args.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = createLogger({ component: 'hook-network' });
+  const settings = hookSettings(
+    parseCmdline(await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1')),
+  );
+  const plan = planNetwork(settings, await listLinks());
+  for (const warning of plan.warnings) log.warn(warning);
+  if (args.includes('--dry-run')) {
+    for (const [name, text] of plan.files) process.stdout.write(`# /${NETWORK_DIR}/${name}\n${text}`);
+    if (plan.hostname !== undefined) process.stdout.write(`# hostname ${plan.hostname}\n`);
+    return;
+  }
+  const root = optionValue(args, '--root') ?? '/';
+  const dir = join(root, NETWORK_DIR);
+  await mkdir(dir, { recursive: true });
+  // A re-run replaces what an earlier run wrote.
+  for (const name of await readdir(dir)) if (OUR_FILES.test(name)) await rm(join(dir, name));
+  for (const [name, text] of plan.files) await writeFile(join(dir, name), text, { mode: 0o644 });
+  if (plan.hostname !== undefined) await setHostname(root, plan.hostname);
+  if (settings.hasDracutIp)
+    log.info('ip= is on the command line: systemd-network-generator configures the network');
+  log.info('wrote the network configuration', {
+    files: [...plan.files.keys()].join(','),
+    hostname: plan.hostname,
+  });
+});
+
+/** Interfaces present now (names may still be renamed by udev: files match on MAC where it matters). */
+async function listLinks(): Promise<LinkInfo[]> {
+  const links: LinkInfo[] = [];
+  let names: string[] = [];
+  try {
+    names = await readdir('/sys/class/net');
+  } catch {
+    return links;
+  }
+  for (const name of names) {
+    if (name === 'lo') continue;
+    try {
+      links.push({ name, mac: (await readFile(`/sys/class/net/${name}/address`, 'utf8')).trim() });
+    } catch {
+      // The link vanished meanwhile.
+    }
+  }
+  return links;
+}
+
+/** The kernel hostname directly (no D-Bus this early), and /etc/hostname for later readers. */
+async function setHostname(root: string, hostname: string): Promise<void> {
+  if (root === '/') await writeFile('/proc/sys/kernel/hostname', hostname);
+  await mkdir(join(root, 'etc'), { recursive: true });
+  await writeFile(join(root, 'etc/hostname'), `${hostname}\n`);
+}
