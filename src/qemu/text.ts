@@ -1,7 +1,8 @@
 /** Cleaning up what a serial console or the QEMU monitor printed. */
 
-// CSI sequences (colours, cursor moves), OSC sequences (titles) and lone two-byte escapes.
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+// CSI sequences (colours, cursor moves), OSC sequences (titles), character-set selection
+// (`ESC ( B`) and the other two-byte escapes (`ESC 7`, `ESC c`).
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()*+][0-~]|\x1b[0-~]/g;
 
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');

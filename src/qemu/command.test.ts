@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { isHookError } from '../errors.ts';
+import { defaultCmdline, escapeOptionValue, type QemuCommandOptions, qemuCommand } from './command.ts';
+import { MonitorClient } from './monitor.ts';
+
+/** The value following `flag` (each occurrence). */
+function valuesOf(args: string[], flag: string): string[] {
+  return args.flatMap((arg, i) => (arg === flag ? [args[i + 1] ?? ''] : []));
+}
+
+describe('qemuCommand', () => {
+  test('x86_64 defaults: q35, TCG, -cpu max, 2 CPUs, 2 GiB, serial console on stdio, virtio NIC and RNG', () => {
+    const { binary, args } = qemuCommand({ arch: 'x86_64', kernel: 'k', initrd: 'i' });
+    assert.equal(binary, 'qemu-system-x86_64');
+    assert.deepEqual(valuesOf(args, '-machine'), ['q35']);
+    assert.deepEqual(valuesOf(args, '-accel'), ['tcg']);
+    assert.deepEqual(valuesOf(args, '-cpu'), ['max']);
+    assert.deepEqual(valuesOf(args, '-smp'), ['2']);
+    assert.deepEqual(valuesOf(args, '-m'), ['2048']);
+    assert.deepEqual(valuesOf(args, '-kernel'), ['k']);
+    assert.deepEqual(valuesOf(args, '-initrd'), ['i']);
+    assert.deepEqual(valuesOf(args, '-append'), ['console=ttyS0,115200']);
+    assert.deepEqual(valuesOf(args, '-chardev'), ['stdio,id=console,signal=off']);
+    assert.deepEqual(valuesOf(args, '-serial'), ['chardev:console']);
+    assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=n0']);
+    assert.deepEqual(valuesOf(args, '-device'), [
+      'virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56',
+      'virtio-rng-pci',
+    ]);
+    assert.ok(args.includes('-no-reboot'));
+    assert.ok(args.includes('-nodefaults'));
+    assert.deepEqual(valuesOf(args, '-display'), ['none']);
+    assert.deepEqual(valuesOf(args, '-mon'), []);
+  });
+
+  test('aarch64: virt machine, ttyAMA0 console, qemu-system-aarch64', () => {
+    const { binary, args } = qemuCommand({ arch: 'aarch64', kernel: 'k' });
+    assert.equal(binary, 'qemu-system-aarch64');
+    assert.deepEqual(valuesOf(args, '-machine'), ['virt']);
+    assert.deepEqual(valuesOf(args, '-cpu'), ['max']);
+    assert.deepEqual(valuesOf(args, '-append'), ['console=ttyAMA0']);
+    assert.deepEqual(valuesOf(args, '-initrd'), []);
+  });
+
+  test('options: KVM, memory, CPUs, cmdline, disks with serials, host forwards, terminal console, monitor', () => {
+    const { args } = qemuCommand({
+      arch: 'x86_64',
+      kernel: 'k',
+      accel: 'kvm',
+      memoryMiB: 4096,
+      cpus: 4,
+      cmdline: defaultCmdline('x86_64', ' quiet '),
+      disks: [{ file: '/tmp/a,b.img' }, { file: 'c.qcow2', format: 'qcow2', serial: 'data', readOnly: true }],
+      network: { mac: '52:54:00:aa:bb:cc', hostForwards: [{ hostPort: 2222, guestPort: 22 }] },
+      console: 'terminal',
+      monitorSocket: '/run/m.sock',
+      noReboot: false,
+      extraArgs: ['-S'],
+    });
+    assert.deepEqual(valuesOf(args, '-accel'), ['kvm']);
+    assert.deepEqual(valuesOf(args, '-m'), ['4096']);
+    assert.deepEqual(valuesOf(args, '-smp'), ['4']);
+    assert.deepEqual(valuesOf(args, '-append'), ['console=ttyS0,115200 quiet']);
+    assert.deepEqual(valuesOf(args, '-drive'), [
+      'file=/tmp/a,,b.img,if=none,id=d0,format=raw',
+      'file=c.qcow2,if=none,id=d1,format=qcow2,readonly=on',
+    ]);
+    assert.deepEqual(valuesOf(args, '-device'), [
+      'virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc',
+      'virtio-blk-pci,drive=d0,serial=hook-disk0',
+      'virtio-blk-pci,drive=d1,serial=data',
+      'virtio-rng-pci',
+    ]);
+    assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22']);
+    assert.deepEqual(valuesOf(args, '-chardev'), ['stdio,id=console,mux=on,signal=off']);
+    assert.deepEqual(valuesOf(args, '-mon'), ['chardev=console,mode=readline']);
+    assert.deepEqual(valuesOf(args, '-monitor'), ['unix:/run/m.sock,server=on,wait=off']);
+    assert.ok(!args.includes('-no-reboot'));
+    assert.equal(args.at(-1), '-S');
+  });
+
+  test('no network when asked', () => {
+    const { args } = qemuCommand({ arch: 'x86_64', kernel: 'k', network: false });
+    assert.deepEqual(valuesOf(args, '-netdev'), []);
+    assert.deepEqual(valuesOf(args, '-device'), ['virtio-rng-pci']);
+  });
+
+  test('rejects invalid values with E_QEMU', () => {
+    const base: QemuCommandOptions = { arch: 'x86_64', kernel: 'k' };
+    const invalid: Partial<QemuCommandOptions>[] = [
+      { memoryMiB: 0 },
+      { cpus: 1.5 },
+      { cmdline: 'x'.repeat(2048) },
+      { disks: [{ file: 'd', serial: 'has space' }] },
+      { disks: [{ file: 'd', serial: 'x'.repeat(21) }] },
+      { network: { mac: '52:54:00:12:34' } },
+      { network: { hostForwards: [{ hostPort: 70000, guestPort: 22 }] } },
+    ];
+    for (const options of invalid) {
+      assert.throws(
+        () => qemuCommand({ ...base, ...options }),
+        (error: unknown) => isHookError(error) && error.code === 'E_QEMU',
+        JSON.stringify(options),
+      );
+    }
+  });
+
+  test('escapeOptionValue doubles commas', () => {
+    assert.equal(escapeOptionValue('a,b,,c'), 'a,,b,,,,c');
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  assert.ok(address !== null && typeof address === 'object');
+  return address.port;
+}
+
+// The oracle: QEMU itself accepts the command line and builds the machine we described.
+describe('QEMU accepts the generated command lines', () => {
+  for (const arch of ['x86_64', 'aarch64'] as const) {
+    test(`${arch}: machine starts (halted) with our devices`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hook-qemu-cmd-'));
+      try {
+        // An x86 kernel that is not a bzImage loads as a protocol-0 image (without initrd).
+        const kernel = join(dir, 'kernel,with-comma');
+        await writeFile(kernel, Buffer.alloc(65536));
+        const disk = join(dir, 'disk.img');
+        await writeFile(disk, Buffer.alloc(1024 * 1024));
+        const monitorSocket = join(dir, 'mon.sock');
+        const { binary, args } = qemuCommand({
+          arch,
+          kernel,
+          memoryMiB: 128,
+          disks: [{ file: disk, serial: 'oracle-serial' }],
+          network: { hostForwards: [{ hostPort: await freePort(), guestPort: 22 }] },
+          monitorSocket,
+          extraArgs: ['-S'],
+        });
+        const qemu = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+        let stderr = '';
+        qemu.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const exited = new Promise<number | null>((resolve) => qemu.once('close', resolve));
+        try {
+          const monitor = new MonitorClient(monitorSocket);
+          const qtree = await monitor.command('info qtree', { timeoutMs: 15_000 }).catch((error: Error) => {
+            throw new Error(`${error.message}; QEMU said: ${stderr}`);
+          });
+          assert.match(qtree, /dev: virtio-net-pci/);
+          assert.match(qtree, /mac = "52:54:00:12:34:56"/);
+          assert.match(qtree, /dev: virtio-rng-pci/);
+          assert.match(qtree, /dev: virtio-blk-pci/);
+          assert.match(qtree, /serial = "oracle-serial"/);
+          assert.match(await monitor.command('info block'), /d0 \(#block\d+\): .*disk\.img \(raw\)/);
+          assert.match(await monitor.command('info cpus'), /CPU #1/);
+          await monitor.command('quit');
+          assert.equal(await exited, 0);
+        } finally {
+          qemu.kill('SIGKILL');
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
