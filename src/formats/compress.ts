@@ -3,10 +3,20 @@
  * (WebAssembly, `xz-decompress`), zstd (native, `@mongodb-js/zstd`) and gzip (`node:zlib`),
  * and deterministic compression to zstd or gzip (same input and level → same bytes).
  */
+
+import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import xz from 'xz-decompress';
 import { HookError } from '../errors.ts';
+
+/**
+ * The native binding of `@mongodb-js/zstd`, used directly: the package's `compress()`
+ * wrapper (1.2.2) drops the `level` argument, so every level would compress at the default.
+ */
+const zstd = createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js') as {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
+};
 
 export type CompressionKind = 'xz' | 'zstd' | 'gzip' | 'none';
 export type OutputCompression = 'zstd' | 'gzip' | 'none';
@@ -55,7 +65,7 @@ export async function decompress(
       case 'gzip':
         return gunzipSync(buf);
       case 'zstd':
-        return await zstdDecompress(asBuffer(buf));
+        return await zstd.decompress(asBuffer(buf));
       case 'xz':
         return await xzDecompress(buf);
     }
@@ -66,7 +76,13 @@ export async function decompress(
   }
 }
 
+/** Stream header: 6-byte magic, then flags whose second byte's low nibble is the check type. */
+const XZ_CHECK_SHA256 = 0x0a;
+
 async function xzDecompress(buf: Uint8Array): Promise<Uint8Array> {
+  if (((buf[7] ?? 0) & 0x0f) === XZ_CHECK_SHA256) {
+    throw new Error('the stream uses a SHA-256 integrity check, which the xz decoder does not support');
+  }
   const input = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(buf);
@@ -95,7 +111,7 @@ export async function compress(
     case 'none':
       return buf;
     case 'zstd':
-      return await zstdCompress(asBuffer(buf), level ?? DEFAULT_ZSTD_LEVEL);
+      return await zstd.compress(asBuffer(buf), level ?? DEFAULT_ZSTD_LEVEL);
     case 'gzip': {
       const out = gzipSync(buf, { level: level ?? DEFAULT_GZIP_LEVEL });
       out.writeUInt32LE(0, 4); // MTIME (zlib already writes 0; made explicit)
