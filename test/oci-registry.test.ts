@@ -14,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { isHookError } from '../src/errors.ts';
 import { buildImage, pullImage, pushImage, REF_NAME_ANNOTATION, writeOciLayout } from '../src/oci/image.ts';
+import { readOciLayout } from '../src/oci/layout.ts';
 import { parseReference } from '../src/oci/reference.ts';
 import { digestOf, RegistryClient } from '../src/oci/registry.ts';
 import { MEDIA_TYPE } from '../src/oci/types.ts';
@@ -142,6 +143,9 @@ describe('OCI images with a real registry', { timeout: 300_000 }, () => {
     // skopeo copy verifies every blob digest on its way.
     const copy = tempDir(t, 'hook-oci-copy-');
     skopeo(['copy', '--src-tls-verify=false', `docker://${registry.host}/hook/hello:v1`, `oci:${copy}:v1`]);
+    const fromLayout = await readOciLayout(copy, { tag: 'v1' });
+    assert.equal(fromLayout.manifestDigest, image.manifest.digest);
+    assert.equal((await untar(fromLayout.layers[0]!.data)).get('hello.txt')?.data, 'hello from hook\n');
   });
 
   it('builds byte-identical images from identical inputs', async () => {
@@ -384,6 +388,14 @@ describe('OCI images with a real registry', { timeout: 300_000 }, () => {
       ),
     );
 
+    const readBack = await readOciLayout(dir, { tag: 'arm', platform: { architecture: 'arm64' } });
+    assert.equal(readBack.manifestDigest, arm.manifest.digest);
+    assert.equal(readBack.config.architecture, 'arm64');
+    await expectHookError(readOciLayout(dir, { tag: 'nope' }), (error) => {
+      assert.equal(error.code, 'E_OCI');
+      assert.match(error.message, /tag "nope"/);
+    });
+
     const inspected = JSON.parse(skopeo(['inspect', `oci:${dir}:v1`])) as {
       Digest: string;
       Layers: string[];
@@ -405,5 +417,13 @@ describe('OCI images with a real registry', { timeout: 300_000 }, () => {
     assert.equal(pulled.layers[0]!.descriptor.mediaType, MEDIA_TYPE.dockerLayerGzip);
     assert.equal(pulled.layers[0]!.descriptor.digest, image.layers[0]!.digest);
     assert.equal((await untar(pulled.layers[0]!.data)).get('hello.txt')?.data, 'hello from hook\n');
+
+    // A corrupted blob in the layout is refused by name.
+    const configPath = blobPath(image.config.digest);
+    writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('amd64', 'AMD64'));
+    await expectHookError(readOciLayout(dir, { tag: 'v1' }), (error) => {
+      assert.equal(error.code, 'E_CHECKSUM');
+      assert.ok(error.message.includes(image.config.digest), error.message);
+    });
   });
 });

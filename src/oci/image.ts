@@ -36,7 +36,7 @@ export interface BuildImageOptions {
   arch: ImageArch;
   /** Seconds since the epoch (SOURCE_DATE_EPOCH): the config's `created` and every file's mtime. */
   created: number;
-  /** gzip level of the layers (default 9). */
+  /** gzip level of the layers (default 6). */
   gzipLevel?: number;
 }
 
@@ -218,22 +218,40 @@ export interface PulledImage {
   layers: Array<{ descriptor: Descriptor; data: Uint8Array }>;
 }
 
-function verifyDiffId(
+/**
+ * Checks the layers against the config's `rootfs.diff_ids` (their digests were checked as they
+ * arrived): one diff_id per layer, and for gzip or plain tar layers the uncompressed digest.
+ */
+export function verifyPulledLayers(
   reference: string,
-  descriptor: Descriptor,
-  data: Uint8Array,
-  diffId: string | undefined,
+  config: ImageConfig,
+  layers: PulledImage['layers'],
 ): void {
-  const gzip =
-    descriptor.mediaType === MEDIA_TYPE.ociLayerGzip || descriptor.mediaType === MEDIA_TYPE.dockerLayerGzip;
-  const plain = descriptor.mediaType === MEDIA_TYPE.ociLayer;
-  if ((!gzip && !plain) || diffId === undefined) return;
-  const actual = sha256Digest(gzip ? gunzipSync(data) : data);
-  if (actual !== diffId) {
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== layers.length) {
     throw new HookError(
-      'E_CHECKSUM',
-      `Digest mismatch for the uncompressed layer ${descriptor.digest} of ${reference}: config says ${diffId}, got ${actual}`,
+      'E_OCI',
+      `Cannot use ${reference}: ${layers.length} layers but ${diffIds.length} diff_ids in the config`,
     );
+  }
+  for (const [i, { descriptor, data }] of layers.entries()) {
+    const gzip =
+      descriptor.mediaType === MEDIA_TYPE.ociLayerGzip || descriptor.mediaType === MEDIA_TYPE.dockerLayerGzip;
+    if (!gzip && descriptor.mediaType !== MEDIA_TYPE.ociLayer) continue;
+    let actual: string;
+    try {
+      actual = sha256Digest(gzip ? gunzipSync(data) : data);
+    } catch (error) {
+      throw new HookError('E_CHECKSUM', `Layer ${descriptor.digest} of ${reference} is not valid gzip`, {
+        cause: error,
+      });
+    }
+    if (actual !== diffIds[i]) {
+      throw new HookError(
+        'E_CHECKSUM',
+        `Digest mismatch for the uncompressed layer ${descriptor.digest} of ${reference}: config says ${diffIds[i]}, got ${actual}`,
+      );
+    }
   }
 }
 
@@ -262,19 +280,11 @@ export async function pullImage(
   } catch {
     throw new HookError('E_OCI', `Cannot pull ${reference}: config ${manifest.config.digest} is not JSON`);
   }
-  const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) {
-    throw new HookError(
-      'E_OCI',
-      `Cannot pull ${reference}: ${manifest.layers.length} layers but ${diffIds.length} diff_ids in the config`,
-    );
-  }
   const layers: PulledImage['layers'] = [];
-  for (const [i, descriptor] of manifest.layers.entries()) {
-    const data = await client.fetchBlob(source, descriptor.digest, descriptor.size);
-    verifyDiffId(reference, descriptor, data, diffIds[i]);
-    layers.push({ descriptor, data });
+  for (const descriptor of manifest.layers) {
+    layers.push({ descriptor, data: await client.fetchBlob(source, descriptor.digest, descriptor.size) });
   }
+  verifyPulledLayers(reference, config, layers);
   return {
     manifestDigest: fetched.digest,
     manifestMediaType: fetched.mediaType,

@@ -28,7 +28,7 @@ export interface Layer {
 export interface LayerOptions {
   /** Modification time of every entry, in seconds since the epoch (SOURCE_DATE_EPOCH). */
   mtime: number;
-  /** gzip level, 1..9 (default 9). */
+  /** gzip level, 1..9 (default 6: level 9 took ~1.5x as long for a 0.5% smaller layer). */
   level?: number;
 }
 
@@ -87,14 +87,19 @@ function headerFor(
 export async function treeToTar(tree: Tree, mtimeSeconds: number): Promise<Uint8Array> {
   const pack = tarStream.pack();
   const chunks: Uint8Array[] = [];
-  const collected = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Uint8Array);
-  })();
+  pack.on('data', (chunk) => {
+    chunks.push(chunk as Uint8Array);
+  });
+  const ended = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
   const mtime = new Date(mtimeSeconds * 1000);
   const firstLinkOf = new Map<FileContent, ImagePath>();
   for (const [path, node] of tree.entries()) {
     if (path === '') continue;
     const { header, body } = headerFor(path, node, mtime, firstLinkOf);
+    // One entry at a time: tar-stream's queue of pending entries is costly when long.
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error | null) => (error ? reject(error) : resolve());
       if (body) pack.entry(header, body, done);
@@ -102,7 +107,7 @@ export async function treeToTar(tree: Tree, mtimeSeconds: number): Promise<Uint8
     });
   }
   pack.finalize();
-  await collected;
+  await ended;
   return Buffer.concat(chunks);
 }
 
@@ -112,6 +117,6 @@ export async function treeToTar(tree: Tree, mtimeSeconds: number): Promise<Uint8
  */
 export async function treeToLayer(tree: Tree, options: LayerOptions): Promise<Layer> {
   const tar = await treeToTar(tree, options.mtime);
-  const gzip = new Uint8Array(await gzipAsync(tar, { level: options.level ?? 9 }));
+  const gzip = new Uint8Array(await gzipAsync(tar, { level: options.level ?? 6 }));
   return { tar, gzip, diffId: sha256Digest(tar), digest: sha256Digest(gzip), size: gzip.byteLength };
 }
