@@ -87,7 +87,8 @@ test('decompress refuses data that does not match the kind or is corrupt (E_ARCH
   });
   const xz = tool('xz', ['-c'], sample);
   const corrupt = Buffer.from(xz);
-  corrupt[corrupt.byteLength >> 1] ^= 0xff;
+  const middle = corrupt.byteLength >> 1;
+  corrupt[middle] = (corrupt[middle] as number) ^ 0xff;
   await assert.rejects(decompress(corrupt), {
     code: 'E_ARCHIVE_FORMAT',
     message: /Cannot decompress xz data/,
