@@ -131,7 +131,7 @@ async function pullImage(
   log.info('pulling the worker image', {
     image,
     registry: ref.registry,
-    with_credentials: auth !== undefined,
+    sends_login: auth !== undefined,
   });
   try {
     await docker.pullImage(ref.name, ref.tag, auth);
