@@ -91,7 +91,9 @@ test('pulls with credentials from docker_registry, replaces the old container, c
     assert.equal(pulls.length, 1);
     assert.equal(pulls[0]!.path, '/v1.41/images/create?fromImage=reg.test%3A5000%2Ftink-worker&tag=latest');
     assert.equal(pulls[0]!.headers['x-registry-auth'], auth);
-    assert.ok(h.lines.some((l) => l.includes('msg="pulling the worker image"') && l.includes('sends_login=true')));
+    assert.ok(
+      h.lines.some((l) => l.includes('msg="pulling the worker image"') && l.includes('sends_login=true')),
+    );
     assert.equal(h.engine.requestsTo('DELETE', /^\/v1\.41\/containers\/tink-worker\?force=1$/).length, 1);
 
     const creates = h.engine.requestsTo('POST', /containers\/create/);
