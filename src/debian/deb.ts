@@ -54,6 +54,23 @@ export async function readDeb(buf: Uint8Array, source = 'package'): Promise<Deb>
   };
 }
 
+/** The decompressed control and data tars of a `.deb` (what the build caches between runs). */
+export async function unpackDeb(
+  buf: Uint8Array,
+  source = 'package',
+): Promise<{ controlTar: Uint8Array; dataTar: Uint8Array }> {
+  const { control, data } = debMembers(buf, source);
+  return { controlTar: await decompressMember(control, source), dataTar: await decompressMember(data, source) };
+}
+
+/** Reads a `.deb` from its decompressed tars, with the same checks as readDeb. */
+export function debFromTars(controlTar: Uint8Array, dataTar: Uint8Array, source = 'package'): Deb {
+  return {
+    control: controlFiles(readTar(controlTar, `control.tar of ${source}`), source),
+    data: readTar(dataTar, `data.tar of ${source}`).map((entry) => toDebEntry(entry, source)),
+  };
+}
+
 /** The fields of the package's `control` file, without decompressing its data archive. */
 export async function readDebControl(buf: Uint8Array, source = 'package'): Promise<Stanza> {
   const { control } = debMembers(buf, source);
