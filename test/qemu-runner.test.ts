@@ -205,6 +205,9 @@ describe('QEMU driver with a Debian kernel and a busybox initramfs', () => {
       assert.deepEqual(await vm.run('echo $((6*7))'), { output: '42', exitCode: 0 });
       assert.deepEqual(await vm.run('false'), { output: '', exitCode: 1 });
       assert.deepEqual(await vm.run("printf 'a\\nb\\n'; (exit 3)"), { output: 'a\nb', exitCode: 3 });
+      // Longer than the 80-column console: the shell's line editor wraps the echoed command.
+      const long = `${'x'.repeat(120)}-${'y'.repeat(60)}`;
+      assert.deepEqual(await vm.run(`echo ${long}`), { output: long, exitCode: 0 });
       // The guest sees our virtio devices on its PCI bus (Debian's drivers for them are modules).
       const pci = await vm.run('for d in /sys/bus/pci/devices/*; do echo $(cat $d/vendor $d/device); done');
       assert.match(pci.output, /^0x1af4 0x1000$/m, 'virtio-net');

@@ -87,7 +87,13 @@ export class Vm {
     const binary = options.binary ?? findQemuBinary(options.arch);
     this.workDir = mkdtempSync(join(tmpdir(), 'hook-qemu-'));
     const monitorSocket = join(this.workDir, 'monitor.sock');
-    const command = qemuCommand({ ...options, accel: this.accel, console: 'pipe', monitorSocket });
+    let command: { args: string[] };
+    try {
+      command = qemuCommand({ ...options, accel: this.accel, console: 'pipe', monitorSocket });
+    } catch (error) {
+      rmSync(this.workDir, { recursive: true, force: true });
+      throw error;
+    }
     this.command = { binary, args: command.args };
     this.logFile = options.logFile;
     this.monitorClient = new MonitorClient(monitorSocket);
