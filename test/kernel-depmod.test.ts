@@ -65,11 +65,16 @@ interface PackageRecord {
   Depends?: string;
 }
 
+/** One architecture's kernel package, extracted, with the modinfo of every module. */
+interface Kernel {
+  version: string;
+  moduleDir: string;
+  builtin: KernelBuiltinData;
+  modules: ModuleInfo[];
+}
+
 let work: string;
-let kernelVersion: string;
-let moduleDir: string;
-let builtin: KernelBuiltinData;
-let modules: ModuleInfo[];
+let amd64: Kernel;
 
 function stanza(packagesText: string, name: string): PackageRecord {
   const start = packagesText.indexOf(`Package: ${name}\n`);
@@ -87,27 +92,28 @@ function stanza(packagesText: string, name: string): PackageRecord {
 }
 
 /** The versioned kernel package's record, looked up once and then kept beside the cache. */
-async function kernelPackage(mirror: string): Promise<PackageRecord> {
-  const recordPath = join(cacheDir, `${META_PACKAGE}.json`);
+async function kernelPackage(mirror: string, arch: string): Promise<PackageRecord> {
+  const meta = `linux-image-${arch}`;
+  const recordPath = join(cacheDir, `${meta}.json`);
   if (existsSync(recordPath)) return JSON.parse(readFileSync(recordPath, 'utf8')) as PackageRecord;
-  const indexPath = join(cacheDir, 'trixie-main-amd64-Packages.xz');
+  const indexPath = join(cacheDir, `trixie-main-${arch}-Packages.xz`);
   if (!existsSync(indexPath)) {
-    await downloadToFile(`${mirror}/dists/trixie/main/binary-amd64/Packages.xz`, indexPath);
+    await downloadToFile(`${mirror}/dists/trixie/main/binary-${arch}/Packages.xz`, indexPath);
   }
   const text = Buffer.from(await decompress(readFileSync(indexPath))).toString('utf8');
-  const meta = stanza(text, META_PACKAGE);
-  const versioned = /^(linux-image-\S+)/.exec(meta.Depends ?? '')?.[1];
-  assert.ok(versioned, `${META_PACKAGE} depends on a versioned kernel package (${meta.Depends})`);
+  const depends = stanza(text, meta).Depends ?? '';
+  const versioned = /^(linux-image-\S+)/.exec(depends)?.[1];
+  assert.ok(versioned, `${meta} depends on a versioned kernel package (${depends})`);
   const record = stanza(text, versioned);
   writeFileSync(recordPath, JSON.stringify(record));
   return record;
 }
 
-async function kernelDeb(): Promise<string> {
+async function kernelDeb(arch: string): Promise<string> {
   const mirror = discoverMirrors().mirror;
   assert.ok(mirror, 'the host apt sources name a Debian mirror');
   mkdirSync(cacheDir, { recursive: true });
-  const record = await kernelPackage(mirror);
+  const record = await kernelPackage(mirror, arch);
   const debPath = join(cacheDir, record.Filename.slice(record.Filename.lastIndexOf('/') + 1));
   if (!existsSync(debPath)) {
     await downloadToFile(`${mirror}/${record.Filename}`, debPath, { sha256: record.SHA256 });
@@ -125,43 +131,9 @@ function walk(dir: string, prefix = ''): string[] {
   return out;
 }
 
-/** A depmod base directory holding `paths` (copied from the package) and the package's metadata files. */
-function makeRoot(name: string, paths: string[]): string {
-  const root = join(work, name);
-  const dir = join(root, 'lib/modules', kernelVersion);
-  for (const path of paths) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    symlinkSync(join(moduleDir, path), join(dir, path));
-  }
-  for (const file of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order']) {
-    writeFileSync(join(dir, file), readFileSync(join(moduleDir, file)));
-  }
-  return root;
-}
-
-function runDepmod(root: string): void {
-  execFileSync('depmod', ['-b', root, kernelVersion], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function assertSameAsDepmod(root: string, ours: Map<string, Uint8Array>): void {
-  const dir = join(root, 'lib/modules', kernelVersion);
-  for (const file of COMPARED) {
-    const theirs = readFileSync(join(dir, file));
-    const mine = ours.get(file);
-    assert.ok(mine, `we generate ${file}`);
-    if (Buffer.compare(theirs, Buffer.from(mine)) !== 0) {
-      writeFileSync(join(work, `ours.${file}`), mine);
-      assert.fail(
-        `${file} differs from depmod's (${theirs.byteLength} vs ${mine.byteLength} bytes); ours kept at ${join(work, `ours.${file}`)}`,
-      );
-    }
-  }
-}
-
-before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'hook-kernel-depmod-'));
-  const deb = await kernelDeb();
-  const extracted = join(work, 'deb');
+async function prepareKernel(arch: string): Promise<Kernel> {
+  const deb = await kernelDeb(arch);
+  const extracted = join(work, `deb-${arch}`);
   mkdirSync(extracted);
   // Fine for a test fixture: the builder itself reads the .deb without dpkg.
   execFileSync('sh', [
@@ -173,63 +145,124 @@ before(async () => {
   ]);
   const versions = readdirSync(join(extracted, 'usr/lib/modules'));
   assert.equal(versions.length, 1, 'one kernel version in the package');
-  kernelVersion = versions[0] as string;
-  moduleDir = join(extracted, 'usr/lib/modules', kernelVersion);
-  builtin = {
+  const version = versions[0] as string;
+  const moduleDir = join(extracted, 'usr/lib/modules', version);
+  const builtin = {
     modulesBuiltin: readFileSync(join(moduleDir, 'modules.builtin'), 'latin1'),
     modulesBuiltinModinfo: readFileSync(join(moduleDir, 'modules.builtin.modinfo')),
     modulesOrder: readFileSync(join(moduleDir, 'modules.order'), 'latin1'),
   };
-
-  const paths = walk(moduleDir, 'kernel').sort();
   const started = performance.now();
-  modules = [];
-  for (const path of paths) modules.push(await loadModuleInfo(path, readFileSync(join(moduleDir, path))));
+  const modules: ModuleInfo[] = [];
+  for (const path of walk(moduleDir, 'kernel').sort()) {
+    modules.push(await loadModuleInfo(path, readFileSync(join(moduleDir, path))));
+  }
   const seconds = (performance.now() - started) / 1000;
-  console.log(
-    `# ${kernelVersion}: ${modules.length} modules, modinfo of all read in ${seconds.toFixed(1)} s`,
+  console.log(`# ${version}: ${modules.length} modules, modinfo of all read in ${seconds.toFixed(1)} s`);
+  return { version, moduleDir, builtin, modules };
+}
+
+/** A depmod base directory holding `paths` (linked from the package) and the package's metadata files. */
+function makeRoot(kernel: Kernel, name: string, paths: string[]): string {
+  const root = join(work, name);
+  const dir = join(root, 'lib/modules', kernel.version);
+  for (const path of paths) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    symlinkSync(join(kernel.moduleDir, path), join(dir, path));
+  }
+  for (const file of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order']) {
+    writeFileSync(join(dir, file), readFileSync(join(kernel.moduleDir, file)));
+  }
+  return root;
+}
+
+function runDepmod(root: string, version: string): void {
+  execFileSync('depmod', ['-b', root, version], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function assertSameAsDepmod(root: string, version: string, ours: Map<string, Uint8Array>): void {
+  const dir = join(root, 'lib/modules', version);
+  for (const file of COMPARED) {
+    const theirs = readFileSync(join(dir, file));
+    const mine = ours.get(file);
+    assert.ok(mine, `we generate ${file}`);
+    if (Buffer.compare(theirs, Buffer.from(mine)) !== 0) {
+      assert.fail(`${file} differs from depmod's (${theirs.byteLength} vs ${mine.byteLength} bytes)`);
+    }
+  }
+}
+
+/** Runs depmod on the whole tree and compares; returns how long our generation took. */
+function compareWholeTree(kernel: Kernel, name: string): void {
+  const { modules, version, builtin } = kernel;
+  assert.ok(modules.length > 3000, `a full Debian kernel has thousands of modules (${modules.length})`);
+  const root = makeRoot(
+    kernel,
+    name,
+    modules.map((m) => m.path),
   );
+  runDepmod(root, version);
+  const started = performance.now();
+  const ours = generateDepmod(
+    modules.map((info) => ({ path: info.path, info })),
+    builtin,
+    version,
+  );
+  console.log(
+    `# ${name}: depmod data for ${modules.length} modules generated in ${(performance.now() - started).toFixed(0)} ms`,
+  );
+  assertSameAsDepmod(root, version, ours);
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'hook-kernel-depmod-'));
+  amd64 = await prepareKernel('amd64');
 });
 
 after(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
-test("whole module tree: our files equal depmod's byte for byte", () => {
-  assert.ok(modules.length > 3000, `a full Debian kernel has thousands of modules (${modules.length})`);
-  const root = makeRoot(
-    'full',
-    modules.map((m) => m.path),
+test("amd64, whole module tree: our files equal depmod's byte for byte", () => {
+  compareWholeTree(amd64, 'full-amd64');
+});
+
+test("arm64, whole module tree: our files equal depmod's byte for byte", async () => {
+  compareWholeTree(await prepareKernel('arm64'), 'full-arm64');
+});
+
+test("modinfo fields agree with kmod's modinfo on a sample of modules", () => {
+  const sample = amd64.modules.filter(
+    (m, i) => i % 150 === 0 || ['tg3', 'bnx2', 'r8169', 'e1000e', 'loop'].includes(m.name),
   );
-  runDepmod(root);
-  const started = performance.now();
-  const ours = generateDepmod(
-    modules.map((info) => ({ path: info.path, info })),
-    builtin,
-    kernelVersion,
+  assert.ok(sample.length > 25);
+  const fields: Array<[string, (m: ModuleInfo) => string[]]> = [
+    ['alias', (m) => m.aliases],
+    ['firmware', (m) => m.firmware],
+    ['softdep', (m) => m.softdeps],
+    ['depends', (m) => (m.depends.length === 0 ? [''] : [m.depends.join(',')])],
+    ['vermagic', (m) => (m.vermagic === undefined ? [] : [m.vermagic])],
+  ];
+  for (const m of sample) {
+    for (const [field, ours] of fields) {
+      const file = join(amd64.moduleDir, m.path);
+      const out = execFileSync('modinfo', ['-0', '-F', field, file], { encoding: 'latin1' });
+      const theirs = out === '' ? [] : out.split('\0').slice(0, -1);
+      assert.deepEqual(ours(m), theirs, `${field} of ${m.path}`);
+    }
+  }
+  assert.ok(
+    sample.some((m) => m.firmware.length > 0),
+    'the sample has modules that name firmware',
   );
-  console.log(
-    `# depmod data for ${modules.length} modules generated in ${(performance.now() - started).toFixed(0)} ms`,
-  );
-  assertSameAsDepmod(root, ours);
 });
 
 test("a realistic selection: closed under dependencies, files equal depmod's, modprobe resolves through them", () => {
-  const selected = selectModules(modules, SELECTION);
+  const { version, moduleDir, builtin } = amd64;
+  const selected = selectModules(amd64.modules, SELECTION);
   const names = new Set(selected.map((m) => m.name));
-  for (const wanted of [
-    '8021q',
-    'br_netfilter',
-    'overlay',
-    'nvme',
-    'ahci',
-    'ext4',
-    'virtio_net',
-    'e1000e',
-    'igb',
-  ]) {
-    assert.ok(names.has(wanted), `${wanted} is selected`);
-  }
+  const wanted = ['8021q', 'br_netfilter', 'overlay', 'nvme', 'ahci', 'ext4', 'virtio_net', 'e1000e', 'igb'];
+  for (const name of wanted) assert.ok(names.has(name), `${name} is selected`);
   for (const m of selected) {
     for (const dep of m.depends) {
       assert.ok(names.has(dep.replaceAll('-', '_')), `${m.name} needs ${dep}, which is selected`);
@@ -237,20 +270,20 @@ test("a realistic selection: closed under dependencies, files equal depmod's, mo
   }
 
   const root = makeRoot(
+    amd64,
     'selected',
     selected.map((m) => m.path),
   );
-  runDepmod(root);
+  runDepmod(root, version);
   const started = performance.now();
   const ours = generateDepmod(
     selected.map((info) => ({ path: info.path, info })),
     builtin,
-    kernelVersion,
+    version,
   );
-  console.log(
-    `# depmod data for ${selected.length} selected modules generated in ${(performance.now() - started).toFixed(0)} ms`,
-  );
-  assertSameAsDepmod(root, ours);
+  const ms = (performance.now() - started).toFixed(0);
+  console.log(`# depmod data for ${selected.length} selected modules generated in ${ms} ms`);
+  assertSameAsDepmod(root, version, ours);
 
   // Every module modules.dep names is in the selection.
   const modulesDep = Buffer.from(ours.get('modules.dep') as Uint8Array).toString('latin1');
@@ -260,20 +293,15 @@ test("a realistic selection: closed under dependencies, files equal depmod's, mo
 
   // modprobe against a root that holds only the modules and OUR files.
   const oursRoot = join(work, 'ours');
-  const oursDir = join(oursRoot, 'lib/modules', kernelVersion);
+  const oursDir = join(oursRoot, 'lib/modules', version);
   for (const path of selected.map((m) => m.path)) {
     mkdirSync(dirname(join(oursDir, path)), { recursive: true });
     symlinkSync(join(moduleDir, path), join(oursDir, path));
   }
   for (const file of DEPMOD_FILES) writeFileSync(join(oursDir, file), ours.get(file) as Uint8Array);
-  const shown = execFileSync(
-    'modprobe',
-    ['-d', oursRoot, '-S', kernelVersion, '--show-depends', 'br_netfilter'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const chain = shown
+  const modprobe = (...args: string[]) =>
+    execFileSync('modprobe', ['-d', oursRoot, '-S', version, ...args], { encoding: 'utf8' });
+  const chain = modprobe('--show-depends', 'br_netfilter')
     .trim()
     .split('\n')
     .map((line) => /^insmod (\S+)/.exec(line)?.[1]?.slice(oursDir.length + 1));
@@ -288,13 +316,12 @@ test("a realistic selection: closed under dependencies, files equal depmod's, mo
   assert.deepEqual(chain, expected);
   assert.ok(expected.includes('kernel/net/bridge/bridge.ko.xz'), 'br_netfilter needs bridge');
 
-  // Aliases resolve through our modules.alias.bin too (e1000e's PCI ids).
+  // Aliases resolve through our modules.alias.bin too (e1000e's PCI ids), and built-in modules are known.
   const e1000e = selected.find((m) => m.name === 'e1000e');
   const pciAlias = e1000e?.aliases.find((a) => a.startsWith('pci:v00008086d'));
   assert.ok(pciAlias, 'e1000e has a PCI alias');
-  const concrete = pciAlias.replaceAll('*', '00');
-  const resolved = execFileSync('modprobe', ['-d', oursRoot, '-S', kernelVersion, '-R', concrete], {
-    encoding: 'utf8',
-  });
-  assert.match(resolved, /^e1000e$/m);
+  assert.match(modprobe('-R', pciAlias.replaceAll('*', '00')), /^e1000e$/m);
+  const someBuiltin = /([^/\n]+)\.ko\n/.exec(builtin.modulesBuiltin)?.[1]?.replaceAll('-', '_');
+  assert.ok(someBuiltin, 'modules.builtin names a module');
+  assert.match(modprobe('--show-depends', someBuiltin), /^builtin /m);
 });
