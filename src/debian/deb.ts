@@ -60,7 +60,10 @@ export async function unpackDeb(
   source = 'package',
 ): Promise<{ controlTar: Uint8Array; dataTar: Uint8Array }> {
   const { control, data } = debMembers(buf, source);
-  return { controlTar: await decompressMember(control, source), dataTar: await decompressMember(data, source) };
+  return {
+    controlTar: await decompressMember(control, source),
+    dataTar: await decompressMember(data, source),
+  };
 }
 
 /** Reads a `.deb` from its decompressed tars, with the same checks as readDeb. */
