@@ -12,11 +12,17 @@ export function register(program: Command): void {
     .description(
       'Build vmlinuz-<arch>, initramfs-<arch>, hook_<arch>.tar.gz, checksum.txt, hook.lock and an SPDX SBOM from a spec',
     )
-    .argument('[spec]', 'the hook.yaml to build (default: the built-in spec, same as the repository hook.yaml)')
+    .argument(
+      '[spec]',
+      'the hook.yaml to build (default: the built-in spec, same as the repository hook.yaml)',
+    )
     .option('--arch <arch>', 'target architecture: x86_64 or aarch64 (default: the spec arch)')
     .option('-o, --out <dir>', 'output folder (default: the spec output.dir, relative to the spec)')
     .option('--mirror <url>', 'Debian archive URL (overrides the spec, HOOK_MIRROR and the host apt sources)')
-    .option('--cache <dir>', 'download and build cache (default: $HOOK_CACHE_DIR, $XDG_CACHE_HOME/hook or ~/.cache/hook)')
+    .option(
+      '--cache <dir>',
+      'download and build cache (default: $HOOK_CACHE_DIR, $XDG_CACHE_HOME/hook or ~/.cache/hook)',
+    )
     .option('--lock <file>', 'lock file to read and write (default: <out>/hook.lock)')
     .option('--update-lock', 'resolve packages again even when the lock matches the spec')
     .option('--json', 'print the result as JSON on stdout')
@@ -28,7 +34,9 @@ export function register(program: Command): void {
     .action(async (specFile: string | undefined, opts: Record<string, string | boolean | undefined>) => {
       const arch = opts.arch === undefined ? undefined : parseArch(String(opts.arch));
       if (opts.arch !== undefined && arch === undefined) {
-        throw new HookError('E_USAGE', `Unknown architecture "${opts.arch}"`, { hint: 'Use x86_64 or aarch64.' });
+        throw new HookError('E_USAGE', `Unknown architecture "${opts.arch}"`, {
+          hint: 'Use x86_64 or aarch64.',
+        });
       }
       const reporter = createReporter(process.stderr, { quiet: Boolean(opts.quiet) });
       const result = await build({

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { HookError } from '../errors.ts';
-import { readCpio } from '../formats/cpio.ts';
 import { decompress, detectCompression } from '../formats/compress.ts';
+import { readCpio } from '../formats/cpio.ts';
 import { splitZstdFrames } from '../formats/zstd-frames.ts';
 import type { BuildReport } from '../image/report.ts';
 import { formatSize } from '../spec/size.ts';
@@ -13,8 +13,14 @@ import { formatSize } from '../spec/size.ts';
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('Show the size of an image by package and by segment (compressed and uncompressed), and its largest files')
-    .argument('[file]', 'an initramfs-<arch> or hook-<arch>.report.json (default: out/initramfs-x86_64)', 'out/initramfs-x86_64')
+    .description(
+      'Show the size of an image by package and by segment (compressed and uncompressed), and its largest files',
+    )
+    .argument(
+      '[file]',
+      'an initramfs-<arch> or hook-<arch>.report.json (default: out/initramfs-x86_64)',
+      'out/initramfs-x86_64',
+    )
     .option('--top <n>', 'how many packages and files to list', '15')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { top: string; json?: boolean }) => {
@@ -30,7 +36,9 @@ export function register(program: Command): void {
 
 async function loadReport(file: string): Promise<BuildReport> {
   if (!existsSync(file)) {
-    throw new HookError('E_IO', `No such file: ${file}`, { hint: 'Build first with `npx hook build`, or name an initramfs.' });
+    throw new HookError('E_IO', `No such file: ${file}`, {
+      hint: 'Build first with `npx hook build`, or name an initramfs.',
+    });
   }
   if (file.endsWith('.json')) return JSON.parse(await readFile(file, 'utf8')) as BuildReport;
   const arch = /initramfs-(\w+)$/.exec(basename(file))?.[1];
@@ -68,7 +76,9 @@ async function reportFromInitramfs(data: Uint8Array, arch: string): Promise<Buil
       compressedBytes: part.byteLength,
       cached: false,
     });
-    for (const e of entries) if ((e.mode & 0o170000) === 0o100000) files.push({ path: `/${e.name}`, bytes: e.data.byteLength, package: '' });
+    for (const e of entries)
+      if ((e.mode & 0o170000) === 0o100000)
+        files.push({ path: `/${e.name}`, bytes: e.data.byteLength, package: '' });
   }
   report.largestFiles = files.sort((a, b) => b.bytes - a.bytes).slice(0, 25);
   return report;
@@ -98,7 +108,8 @@ function formatReport(report: BuildReport, top: number): string {
   }
   if (report.packages.length > 0) {
     lines.push('', row(['package', 'files', 'size'], [36, 8, 12]));
-    for (const p of report.packages.slice(0, top)) lines.push(row([p.name, String(p.files), formatSize(p.bytes)], [36, 8, 12]));
+    for (const p of report.packages.slice(0, top))
+      lines.push(row([p.name, String(p.files), formatSize(p.bytes)], [36, 8, 12]));
   }
   lines.push('', row(['largest files', 'size'], [60, 12]));
   for (const f of report.largestFiles.slice(0, top)) {

@@ -13,8 +13,13 @@ export const EXIT_INTERNAL = 3;
 export type Register = (program: Command) => void;
 
 async function commandModules(): Promise<Register[]> {
-  const modules = await Promise.all([]);
-  return modules;
+  const modules = await Promise.all([
+    import('./build.ts'),
+    import('./run.ts'),
+    import('./inspect.ts'),
+    import('./packages.ts'),
+  ]);
+  return modules.map((m) => m.register);
 }
 
 export async function createProgram(): Promise<Command> {

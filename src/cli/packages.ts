@@ -22,7 +22,8 @@ interface CommonOptions {
 function archOption(value: string | undefined): Arch {
   if (value === undefined) return hostArch() === 'aarch64' ? 'aarch64' : 'x86_64';
   const arch = parseArch(value);
-  if (!arch) throw new HookError('E_USAGE', `Unknown architecture "${value}"`, { hint: 'Use amd64 or arm64.' });
+  if (!arch)
+    throw new HookError('E_USAGE', `Unknown architecture "${value}"`, { hint: 'Use amd64 or arm64.' });
   return arch;
 }
 
@@ -46,7 +47,10 @@ function withCommonOptions(command: Command): Command {
     .option('--arch <arch>', 'amd64 or arm64 (x86_64/aarch64 accepted; default: the host)')
     .option('--suite <suite...>', 'suites to use (default: trixie trixie-updates trixie-security)')
     .option('--mirror <url>', 'Debian archive URL (default: HOOK_MIRROR, then the host apt sources)')
-    .option('--cache <dir>', 'cache folder (default: $HOOK_CACHE_DIR, $XDG_CACHE_HOME/hook or ~/.cache/hook)');
+    .option(
+      '--cache <dir>',
+      'cache folder (default: $HOOK_CACHE_DIR, $XDG_CACHE_HOME/hook or ~/.cache/hook)',
+    );
 }
 
 export function register(program: Command): void {
@@ -96,7 +100,9 @@ export function register(program: Command): void {
       done();
       const bytes = closure.reduce((sum, p) => sum + p.size, 0);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ packages: closure.length, bytes, downloadedBytes: downloaded })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ packages: closure.length, bytes, downloadedBytes: downloaded })}\n`,
+        );
       } else {
         process.stdout.write(
           `${closure.length} packages, ${formatSize(bytes)} (${bytes} bytes) verified in the cache; ${formatSize(downloaded)} downloaded\n`,

@@ -39,7 +39,8 @@ export function createReporter(
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         clear();
         current = '';
-        if (!options.quiet) stream.write(`✓ ${name}${summary ? `: ${redactSecrets(summary)}` : ''} (${seconds}s)\n`);
+        if (!options.quiet)
+          stream.write(`✓ ${name}${summary ? `: ${redactSecrets(summary)}` : ''} (${seconds}s)\n`);
       };
     },
     progress(text) {

@@ -35,6 +35,8 @@ export interface LoadPackagesOptions {
   /** Time for Valid-Until checks (default: now). */
   now?: Date;
   retry?: RetryOptions;
+  /** Called with each verified release (the build takes SOURCE_DATE_EPOCH from their dates). */
+  onRelease?: (release: Release, suite: string) => void;
 }
 
 interface Context extends LoadPackagesOptions {
@@ -219,6 +221,7 @@ export async function loadPackages(options: LoadPackagesOptions): Promise<Binary
     options.settings.suites.map(async (suite) => {
       const mirror = mirrorForSuite(options.settings, suite);
       const release = await fetchRelease(ctx, mirror, suite);
+      options.onRelease?.(release, suite);
       const lists: BinaryPackage[][] = [];
       for (const component of options.settings.components) {
         const text = await loadIndexText(ctx, mirror, suite, component, release);

@@ -20,6 +20,11 @@ import { compareVersions, satisfies } from './version.ts';
 export interface ResolveOptions {
   arch: 'amd64' | 'arm64';
   followRecommends?: boolean;
+  /**
+   * Packages never installed: a dependency on one of them counts as met (an image builder's
+   * way to leave out, say, the Python that only an optional helper script of xfsprogs needs).
+   */
+  omit?: ReadonlySet<string>;
 }
 
 export interface Resolution {
@@ -223,6 +228,8 @@ class Resolver {
   }
 
   groupSatisfied(group: RelationGroup): boolean {
+    const omit = this.options.omit;
+    if (omit && group.some((relation) => omit.has(relation.name))) return true;
     return group.some((relation) => this.satisfiedBySelected(relation) !== undefined);
   }
 

@@ -12,7 +12,10 @@ export function splitZstdFrames(buf: Uint8Array): Uint8Array[] {
   let offset = 0;
   const need = (n: number) => {
     if (offset + n > buf.byteLength) {
-      throw new HookError('E_ARCHIVE_FORMAT', `Truncated zstd data at byte ${offset} (needs ${n} more bytes)`);
+      throw new HookError(
+        'E_ARCHIVE_FORMAT',
+        `Truncated zstd data at byte ${offset} (needs ${n} more bytes)`,
+      );
     }
   };
   while (offset < buf.byteLength) {
@@ -26,7 +29,10 @@ export function splitZstdFrames(buf: Uint8Array): Uint8Array[] {
       continue;
     }
     if (magic !== FRAME_MAGIC) {
-      throw new HookError('E_ARCHIVE_FORMAT', `Not a zstd frame at byte ${start} (magic ${magic.toString(16)})`);
+      throw new HookError(
+        'E_ARCHIVE_FORMAT',
+        `Not a zstd frame at byte ${start} (magic ${magic.toString(16)})`,
+      );
     }
     need(1);
     const descriptor = buf[offset++] as number;
@@ -38,12 +44,14 @@ export function splitZstdFrames(buf: Uint8Array): Uint8Array[] {
     offset += (singleSegment ? 0 : 1) + dictBytes + fcsBytes;
     for (;;) {
       need(3);
-      const header = (buf[offset] as number) | ((buf[offset + 1] as number) << 8) | ((buf[offset + 2] as number) << 16);
+      const header =
+        (buf[offset] as number) | ((buf[offset + 1] as number) << 8) | ((buf[offset + 2] as number) << 16);
       offset += 3;
       const last = (header & 1) === 1;
       const type = (header >> 1) & 3;
       const size = header >>> 3;
-      if (type === 3) throw new HookError('E_ARCHIVE_FORMAT', `Reserved zstd block type at byte ${offset - 3}`);
+      if (type === 3)
+        throw new HookError('E_ARCHIVE_FORMAT', `Reserved zstd block type at byte ${offset - 3}`);
       offset += type === 1 ? 1 : size;
       if (last) break;
     }

@@ -19,7 +19,7 @@ import { createMergedUsr, installEntries, type Ownership } from '../rootfs/insta
 import { type ScriptEffect, scanMaintainerScripts } from '../rootfs/maintainer-scripts.ts';
 import { enableUnit, maskUnit, setDefaultTarget } from '../rootfs/systemd-units.ts';
 import { fileNode, imagePath, symlinkNode, Tree } from '../rootfs/tree.ts';
-import { writeUsersAndGroups } from '../rootfs/users.ts';
+import { resolveOwner, writeUsersAndGroups } from '../rootfs/users.ts';
 import { type LoadedSpec, loadSpec, specError } from '../spec/load.ts';
 import type { Spec } from '../spec/schema.ts';
 import { formatSize } from '../spec/size.ts';
@@ -28,7 +28,7 @@ import { installKernel } from './kernel-stage.ts';
 import { type LockEntry, type LockFile, lockEntry, type PackageRole, readLock, requestHash } from './lock.ts';
 import { addCaBundle, addOsFiles } from './os-files.ts';
 import { addOsieServices } from './osie-files.ts';
-import { writeOutputs, type BuildOutputs } from './outputs.ts';
+import { type BuildOutputs, writeOutputs } from './outputs.ts';
 import { buildSegments, planSegments } from './segments.ts';
 
 export interface BuildOptions {
@@ -116,23 +116,35 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const kernelPkgs = byRole('kernel').filter((p) => /^linux-image-\d/.test(p.name));
   const kernelPkg = kernelPkgs[0];
   if (!kernelPkg) throw new HookError('E_KERNEL', `No linux-image package found for ${spec.kernel.package}`);
-  const kernelDeb = await readDebCached(cacheDir, kernelPkg.sha256, paths.get(kernelPkg.sha256) as string, kernelPkg.filename);
+  const kernelDeb = await readDebCached(
+    cacheDir,
+    kernelPkg.sha256,
+    paths.get(kernelPkg.sha256) as string,
+    kernelPkg.filename,
+  );
   const firmware = [];
   for (const pkg of byRole('firmware')) {
     const deb = await readDebCached(cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
     firmware.push({ name: pkg.name, entries: deb.data });
   }
-  const kernel = await installKernel(tree, ownership, { name: kernelPkg.name, entries: kernelDeb.data }, firmware, {
-    modules: spec.kernel.modules,
-    firmwareInclude: spec.kernel.firmware.include,
-  });
-  done(`${kernel.version}: ${kernel.modules}/${kernel.modulesAvailable} modules, ${kernel.firmwareFiles} firmware files`);
+  const kernel = await installKernel(
+    tree,
+    ownership,
+    { name: kernelPkg.name, sha256: kernelPkg.sha256, entries: kernelDeb.data },
+    firmware,
+    { modules: spec.kernel.modules, firmwareInclude: spec.kernel.firmware.include, cacheDir },
+  );
+  done(
+    `${kernel.version}: ${kernel.modules}/${kernel.modulesAvailable} modules, ${kernel.firmwareFiles} firmware files`,
+  );
 
   done = reporter.stage('configure');
   await configure(tree, loaded, arch);
   const caCerts = addCaBundle(tree);
   const dedupe = dedupeFiles(tree);
-  done(`${caCerts} CA certificates, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`);
+  done(
+    `${caCerts} CA certificates, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`,
+  );
 
   const warnings = summarizeEffects(effects);
   for (const warning of warnings) reporter.warn(warning);
@@ -142,16 +154,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     throw new HookError(
       'E_BUDGET',
       `The image holds ${formatSize(uncompressed)} of files, over the size budget of ${formatSize(spec.sizeBudget)}`,
-      { hint: 'Run `npx hook inspect` to see the largest packages and files; exclude what is not needed or raise sizeBudget.' },
+      {
+        hint: `Largest packages: ${largestPackages(tree, ownership, 8)}. Exclude what is not needed (packages, exclude globs) or raise sizeBudget.`,
+      },
     );
   }
 
   done = reporter.stage('initramfs');
-  const segments = await buildSegments(planSegments(tree, { ownership, largePackageBytes: LARGE_PACKAGE_BYTES }), {
-    mtime: sourceDateEpoch,
-    compression: spec.compression,
-    cacheDir,
-  });
+  const segments = await buildSegments(
+    planSegments(tree, { ownership, largePackageBytes: LARGE_PACKAGE_BYTES }),
+    {
+      mtime: sourceDateEpoch,
+      compression: spec.compression,
+      cacheDir,
+    },
+  );
   const reused = segments.filter((s) => s.cached).length;
   done(`${segments.length} segments (${reused} from cache)`);
 
@@ -215,6 +232,7 @@ async function resolvePackages(
     requests,
     kernel: kernelName,
     firmware: spec.kernel.firmware.packages,
+    omit: spec.omit,
     suites: settings.suites,
     components: settings.components,
   });
@@ -236,7 +254,7 @@ async function resolvePackages(
   });
   const resolveOne = (names: string[], path: (string | number)[]): BinaryPackage[] => {
     try {
-      return resolve(index, names, { arch: debArch }).packages;
+      return resolve(index, names, { arch: debArch, omit: new Set(spec.omit) }).packages;
     } catch (error) {
       if (isHookError(error) && (error.code === 'E_UNKNOWN_PACKAGE' || error.code === 'E_RESOLVE')) {
         const bad = /"([^"]+)"/.exec(error.message)?.[1];
@@ -272,8 +290,10 @@ async function configure(tree: Tree, loaded: LoadedSpec, arch: Arch): Promise<vo
   const { spec } = loaded;
   addOsFiles(tree, { name: spec.name, version: spec.version, arch });
   await addOsieServices(tree);
+  enableUnit(tree, 'hook-hostname.service');
   writeUsersAndGroups(tree, spec.users, spec.groups);
-  for (const link of spec.symlinks) tree.set(tree.resolveParents(imagePath(link.path)), symlinkNode(link.target));
+  for (const link of spec.symlinks)
+    tree.set(tree.resolveParents(imagePath(link.path)), symlinkNode(link.target));
   for (const [i, file] of spec.files.entries()) {
     let data: Uint8Array;
     if (file.source !== undefined) {
@@ -284,7 +304,9 @@ async function configure(tree: Tree, loaded: LoadedSpec, arch: Arch): Promise<vo
     } else {
       data = new TextEncoder().encode(file.content ?? '');
     }
-    const [uid, gid] = file.owner;
+    const ids = resolveOwner(file.owner, spec.users, spec.groups);
+    if (!ids) throw specError(loaded, ['files', i, 'owner'], `unknown user or group in "${file.owner}"`);
+    const [uid, gid] = ids;
     tree.set(tree.resolveParents(imagePath(file.path)), fileNode(data, file.mode, uid, gid));
   }
   for (const [i, unit] of spec.systemd.enable.entries()) {
@@ -302,7 +324,8 @@ async function configure(tree: Tree, loaded: LoadedSpec, arch: Arch): Promise<vo
 function summarizeEffects(effects: ScriptEffect[]): string[] {
   if (effects.length === 0) return [];
   const byPackage = new Map<string, string[]>();
-  for (const effect of effects) byPackage.set(effect.package, [...(byPackage.get(effect.package) ?? []), effect.action]);
+  for (const effect of effects)
+    byPackage.set(effect.package, [...(byPackage.get(effect.package) ?? []), effect.action]);
   return [
     `maintainer scripts of ${byPackage.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...byPackage.keys()].sort().join(', ')}`,
   ];
@@ -310,4 +333,18 @@ function summarizeEffects(effects: ScriptEffect[]): string[] {
 
 export function specHash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+function largestPackages(tree: Tree, ownership: Ownership, count: number): string {
+  const bytes = new Map<string, number>();
+  for (const [path, node] of tree.entries()) {
+    if (node.kind !== 'file') continue;
+    const owner = ownership.get(path) ?? '(generated)';
+    bytes.set(owner, (bytes.get(owner) ?? 0) + node.content.data.byteLength);
+  }
+  return [...bytes.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, size]) => `${name} ${formatSize(size)}`)
+    .join(', ');
 }

@@ -7,7 +7,12 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Deb, debFromTars, unpackDeb } from '../debian/deb.ts';
 
-export async function readDebCached(cacheDir: string, sha256: string, debPath: string, source: string): Promise<Deb> {
+export async function readDebCached(
+  cacheDir: string,
+  sha256: string,
+  debPath: string,
+  source: string,
+): Promise<Deb> {
   const dir = join(cacheDir, 'unpacked', sha256.slice(0, 2));
   const controlPath = join(dir, `${sha256}.control.tar`);
   const dataPath = join(dir, `${sha256}.data.tar`);

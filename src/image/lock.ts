@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { HookError } from '../errors.ts';
 import type { BinaryPackage } from '../debian/types.ts';
+import { HookError } from '../errors.ts';
 
 export interface LockEntry {
   name: string;
@@ -37,6 +37,7 @@ export interface LockRequest {
   requests: string[];
   kernel: string;
   firmware: string[];
+  omit: string[];
   suites: string[];
   components: string[];
 }
@@ -47,6 +48,7 @@ export function requestHash(request: LockRequest): string {
     requests: [...request.requests].sort(),
     kernel: request.kernel,
     firmware: [...request.firmware].sort(),
+    omit: [...request.omit].sort(),
     suites: request.suites,
     components: [...request.components].sort(),
   });

@@ -47,9 +47,24 @@ const FILES: Record<string, string> = {
   'etc/systemd/system/getty@.service.d/autologin.conf': gettyDropIn('- $TERM'),
   'etc/systemd/journald.conf.d/hookos.conf':
     '[Journal]\nStorage=volatile\nRuntimeMaxUse=64M\nForwardToConsole=no\n',
-  // Online as soon as any interface is configured: one DHCP lease is enough to provision.
-  'etc/systemd/system/systemd-networkd-wait-online.service.d/any.conf':
-    '[Service]\nExecStart=\nExecStart=/usr/lib/systemd/systemd-networkd-wait-online --any --timeout=120\n',
+  'etc/profile':
+    'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nexport SYSTEMD_PAGER=cat PAGER=cat\nfor f in /etc/profile.d/*.sh; do [ -r "$f" ] && . "$f"; done\n',
+  'etc/issue': 'HookOS \\r (\\l) — Tinkerbell provisioning environment\n\n',
+  // Hostname from DHCP or static ipam; otherwise derived from the first Ethernet MAC.
+  'usr/lib/systemd/system/hook-hostname.service': [
+    '[Unit]',
+    'Description=HookOS: hostname from the MAC address when nothing else names the machine',
+    'After=network-online.target',
+    'Before=hook-bootkit.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'ExecStart=/bin/sh -c \'h=$(cat /proc/sys/kernel/hostname); case "$h" in ""|localhost|"(none)") for d in /sys/class/net/*; do [ "$(cat $d/type 2>/dev/null)" = 1 ] && [ -e $d/device ] || continue; m=$(tr -d : < $d/address); echo "hook-$m" > /proc/sys/kernel/hostname; break; done;; esac\'',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n'),
   'etc/profile.d/hookos.sh':
     'export PS1="hookos:\\w# "\n[ -n "$HOOK_MOTD_SHOWN" ] || { export HOOK_MOTD_SHOWN=1; cat /etc/motd 2>/dev/null; }\n',
   'etc/motd':
@@ -68,6 +83,9 @@ export function addOsFiles(tree: Tree, identity: OsIdentity): void {
   tree.set(imagePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
   for (const dir of ['proc', 'sys', 'run', 'sysroot', 'var/lib/docker', 'worker', 'var/log'])
     tree.mkdirp(imagePath(dir));
+  // Debian creates these in maintainer scripts; Docker clients look for /var/run/docker.sock.
+  tree.set(imagePath('var/run'), symlinkNode('/run'));
+  tree.set(imagePath('var/lock'), symlinkNode('/run/lock'));
   tree.set(imagePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
   tree.set(imagePath('var/tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
   if (!tree.has(tree.resolveParents(imagePath('usr/bin/sh'))))

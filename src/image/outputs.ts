@@ -10,10 +10,10 @@ import { gzipSync } from 'node:zlib';
 import type { Arch } from '../arch.ts';
 import type { Ownership } from '../rootfs/install.ts';
 import type { Tree } from '../rootfs/tree.ts';
+import { type LockFile, serializeLock } from './lock.ts';
 import { type BuildReport, buildReport } from './report.ts';
 import { spdxDocument } from './sbom.ts';
 import type { BuiltSegment } from './segments.ts';
-import { type LockFile, serializeLock } from './lock.ts';
 
 export interface OutputInput {
   outDir: string;
@@ -36,7 +36,8 @@ export interface BuildOutputs {
 }
 
 /** Artifacts listed in checksum.txt, for every architecture present in the folder. */
-const CHECKSUMMED = /^(vmlinuz-|initramfs-)(x86_64|aarch64)$|^hook_(x86_64|aarch64)\.tar\.gz$|^hook-(x86_64|aarch64)-efi-initrd\.iso$/;
+const CHECKSUMMED =
+  /^(vmlinuz-|initramfs-)(x86_64|aarch64)$|^hook_(x86_64|aarch64)\.tar\.gz$|^hook-(x86_64|aarch64)-efi-initrd\.iso$/;
 
 export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
   const { outDir, arch } = input;
@@ -72,7 +73,11 @@ export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
   const checksums = await writeChecksums(outDir);
   const files: BuildOutputs['files'] = {};
   for (const [name, data] of staged) {
-    files[name] = { path: join(outDir, name), bytes: data.byteLength, sha512: checksums.get(name) ?? sha512(data) };
+    files[name] = {
+      path: join(outDir, name),
+      bytes: data.byteLength,
+      sha512: checksums.get(name) ?? sha512(data),
+    };
   }
   return { outDir, files, report };
 }
@@ -109,7 +114,8 @@ export function deterministicTarGz(files: Array<[string, Uint8Array]>, mtime: nu
 
 function ustarHeader(name: string, size: number, mtime: number): Uint8Array {
   const header = Buffer.alloc(512);
-  const field = (offset: number, length: number, value: string) => header.write(value, offset, length, 'utf8');
+  const field = (offset: number, length: number, value: string) =>
+    header.write(value, offset, length, 'utf8');
   const octal = (offset: number, length: number, value: number) =>
     field(offset, length, `${value.toString(8).padStart(length - 1, '0')}\0`);
   field(0, 100, name);

@@ -6,7 +6,13 @@ export interface BuildReport {
   kernelVersion: string;
   initramfsBytes: number;
   uncompressedBytes: number;
-  segments: Array<{ name: string; entries: number; uncompressedBytes: number; compressedBytes: number; cached: boolean }>;
+  segments: Array<{
+    name: string;
+    entries: number;
+    uncompressedBytes: number;
+    compressedBytes: number;
+    cached: boolean;
+  }>;
   packages: Array<{ name: string; version: string; files: number; bytes: number }>;
   largestFiles: Array<{ path: string; bytes: number; package: string }>;
 }

@@ -86,7 +86,10 @@ export interface SegmentBuildOptions {
 }
 
 /** Writes each segment as a cpio archive, compressed, reusing cached compressed output. */
-export async function buildSegments(segments: Segment[], options: SegmentBuildOptions): Promise<BuiltSegment[]> {
+export async function buildSegments(
+  segments: Segment[],
+  options: SegmentBuildOptions,
+): Promise<BuiltSegment[]> {
   const dir = join(options.cacheDir, 'segments');
   await mkdir(dir, { recursive: true });
   const built: BuiltSegment[] = [];

@@ -93,3 +93,19 @@ function mergeByName<T extends { name: string }>(base: readonly T[], extra: read
 function lines(items: string[]): string {
   return `${items.join('\n')}\n`;
 }
+
+/** "user:group" or "uid:gid" → numeric ids, looked up in the base set plus the spec's. */
+export function resolveOwner(
+  owner: string,
+  users: readonly UserSpec[],
+  groups: readonly GroupSpec[],
+): [number, number] | undefined {
+  const [user = '', group = ''] = owner.split(':');
+  const uid = /^\d+$/.test(user)
+    ? Number(user)
+    : mergeByName(BASE_USERS, users).find((u) => u.name === user)?.uid;
+  const gid = /^\d+$/.test(group)
+    ? Number(group)
+    : mergeByName(BASE_GROUPS, groups).find((g) => g.name === group)?.gid;
+  return uid === undefined || gid === undefined ? undefined : [uid, gid];
+}

@@ -280,6 +280,12 @@ export const specSchema = z
       .min(1)
       .superRefine(unique((p) => p.name, 'name', 'package'))
       .describe('Debian packages to install, with their dependencies.'),
+    omit: z
+      .array(packageName)
+      .default([])
+      .describe(
+        'Packages never installed: a dependency on one of them counts as met (e.g. python3, which only an optional xfsprogs script needs).',
+      ),
     exclude: globs
       .default(DEFAULT_EXCLUDE)
       .describe('Files dropped from every package (globs relative to /).'),
