@@ -57,8 +57,8 @@ export function planSegments(tree: Tree, options: SegmentPlanOptions): Segment[]
       if (first === undefined) contentSegment.set(node.content, name);
       else name = first;
     }
-    let list = bySegment.get(name);
-    if (!list) bySegment.set(name, (list = []));
+    const list = bySegment.get(name) ?? [];
+    if (list.length === 0) bySegment.set(name, list);
     list.push([path, node]);
   }
   const rank = (name: string) =>
