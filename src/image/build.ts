@@ -53,16 +53,25 @@ export interface BuildResult extends BuildOutputs {
 
 const LARGE_PACKAGE_BYTES = 8 * 1024 * 1024;
 
-export async function build(options: BuildOptions): Promise<BuildResult> {
-  const { reporter } = options;
-  let done = reporter.stage('spec');
-  const loaded = await loadSpec(options.specFile);
+/** What every stage needs: the loaded spec and where things come from and go. */
+export interface BuildContext {
+  loaded: LoadedSpec;
+  spec: Spec;
+  arch: Arch;
+  outDir: string;
+  cacheDir: string;
+  lockPath: string;
+  settings: ArchiveSettings;
+  reporter: Reporter;
+  updateLock: boolean;
+}
+
+export function prepare(options: BuildOptions): BuildContext {
+  const done = options.reporter.stage('spec');
+  const loaded = loadSpec(options.specFile);
   const spec = loaded.spec;
   const arch = options.arch ?? spec.arch;
-  const debArch = debianArch(arch);
   const outDir = resolvePath(options.outDir ?? resolvePath(dirname(loaded.file), spec.output.dir));
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const lockPath = options.lockFile ?? join(outDir, 'hook.lock');
   const settings = resolveArchiveSettings({
     mirror: options.mirror ?? spec.archive.mirror,
     securityMirror: spec.archive.securityMirror,
@@ -70,47 +79,83 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     components: spec.archive.components,
   });
   done(`${loaded.file} (${arch})`);
+  return {
+    loaded,
+    spec,
+    arch,
+    outDir,
+    cacheDir: options.cacheDir ?? defaultCacheDir(),
+    lockPath: options.lockFile ?? join(outDir, 'hook.lock'),
+    settings,
+    reporter: options.reporter,
+    updateLock: Boolean(options.updateLock),
+  };
+}
 
-  const lock = await resolvePackages(loaded, settings, { arch, cacheDir, lockPath, options });
-  const sourceDateEpoch = Number(process.env.SOURCE_DATE_EPOCH ?? lock.sourceDateEpoch);
-
-  done = reporter.stage('fetch');
+/** Downloads (or finds in the cache) every locked package, verified; SHA-256 → cache path. */
+export async function fetchLocked(ctx: BuildContext, lock: LockFile): Promise<Map<string, string>> {
+  const done = ctx.reporter.stage('fetch');
   let downloaded = 0;
   const paths = await fetchPackages(
-    lock.packages.map((p) => ({ ...p, origin: { mirror: mirrorForSuite(settings, p.suite) } })),
+    lock.packages.map((p) => ({ ...p, origin: { mirror: mirrorForSuite(ctx.settings, p.suite) } })),
     {
-      cacheDir,
+      cacheDir: ctx.cacheDir,
       onProgress: (p) => {
         downloaded = p.downloadedBytes;
-        reporter.progress(`${p.done}/${p.total} packages, ${formatSize(p.downloadedBytes)} downloaded`);
+        ctx.reporter.progress(`${p.done}/${p.total} packages, ${formatSize(p.downloadedBytes)} downloaded`);
       },
     },
   );
   done(`${lock.packages.length} packages verified, ${formatSize(downloaded)} downloaded`);
+  return paths;
+}
 
-  done = reporter.stage('rootfs');
+export interface InstalledTree {
+  tree: Tree;
+  ownership: Ownership;
+  effects: ScriptEffect[];
+}
+
+/** The requested packages' files in a fresh merged-/usr tree, filtered as the spec says. */
+export async function installPackages(
+  ctx: BuildContext,
+  lock: LockFile,
+  paths: ReadonlyMap<string, string>,
+): Promise<InstalledTree> {
+  const done = ctx.reporter.stage('rootfs');
   const tree = new Tree();
   const ownership: Ownership = new Map();
-  createMergedUsr(tree, debArch);
+  createMergedUsr(tree, debianArch(ctx.arch));
   const effects: ScriptEffect[] = [];
-  const byRole = (role: PackageRole) => lock.packages.filter((p) => p.role === role);
-  const filters = packageFilters(spec);
+  const filters = packageFilters(ctx.spec);
   let installed = 0;
-  for (const pkg of byRole('request')) {
-    const deb = await readDebCached(cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
+  for (const pkg of lock.packages.filter((p) => p.role === 'request')) {
+    const deb = await readDebCached(ctx.cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
     const filter = filters.get(pkg.name) ?? { include: [], exclude: [] };
     installEntries(
       tree,
       pkg.name,
       deb.data,
-      { include: filter.include, exclude: [...spec.exclude, ...filter.exclude] },
+      { include: filter.include, exclude: [...ctx.spec.exclude, ...filter.exclude] },
       ownership,
     );
     effects.push(...scanMaintainerScripts(pkg.name, deb.control));
     installed++;
-    reporter.progress(`${installed} packages installed`);
+    ctx.reporter.progress(`${installed} packages installed`);
   }
   done(`${installed} packages, ${tree.size} paths`);
+  return { tree, ownership, effects };
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const ctx = prepare(options);
+  const { spec, arch, cacheDir, outDir, loaded, reporter } = ctx;
+  const lock = await resolvePackages(ctx, { kernel: true });
+  const sourceDateEpoch = Number(process.env.SOURCE_DATE_EPOCH ?? lock.sourceDateEpoch);
+  const paths = await fetchLocked(ctx, lock);
+  const { tree, ownership, effects } = await installPackages(ctx, lock, paths);
+  const byRole = (role: PackageRole) => lock.packages.filter((p) => p.role === role);
+  let done: (summary?: string) => void;
 
   done = reporter.stage('kernel');
   const kernelPkgs = byRole('kernel').filter((p) => /^linux-image-\d/.test(p.name));
@@ -139,7 +184,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   );
 
   done = reporter.stage('configure');
-  await configure(tree, loaded, arch);
+  await addOsFiles(tree, { name: spec.name, version: spec.version, arch });
+  await addOsieServices(tree);
+  enableUnit(tree, 'hook-hostname.service');
+  await applySpec(tree, loaded);
+  setDefaultTarget(tree, 'multi-user.target');
   const caCerts = addCaBundle(tree);
   const dedupe = dedupeFiles(tree);
   done(
@@ -210,33 +259,26 @@ function packageNames(spec: Spec): string[] {
   return spec.packages.map((p) => (typeof p === 'string' ? p : p.name));
 }
 
-interface ResolveContext {
-  arch: Arch;
-  cacheDir: string;
-  lockPath: string;
-  options: BuildOptions;
-}
-
-async function resolvePackages(
-  loaded: LoadedSpec,
-  settings: ArchiveSettings,
-  ctx: ResolveContext,
-): Promise<LockFile> {
-  const { spec } = loaded;
-  const { reporter } = ctx.options;
+/**
+ * The package set: the lock when it answers the same request, else a fresh resolution from
+ * the signed indexes. `kernel: false` leaves the kernel and firmware out (container images).
+ */
+export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean }): Promise<LockFile> {
+  const { spec, loaded, settings, reporter } = ctx;
   const debArch = debianArch(ctx.arch);
-  const kernelName = spec.kernel.package.replaceAll('{debarch}', debArch);
+  const kernelName = what.kernel ? spec.kernel.package.replaceAll('{debarch}', debArch) : '';
+  const firmwareNames = what.kernel ? spec.kernel.firmware.packages : [];
   const requests = packageNames(spec);
   const hash = requestHash({
     arch: debArch,
     requests,
     kernel: kernelName,
-    firmware: spec.kernel.firmware.packages,
+    firmware: firmwareNames,
     omit: spec.omit,
     suites: settings.suites,
     components: settings.components,
   });
-  const existing = ctx.options.updateLock ? undefined : await readLock(ctx.lockPath);
+  const existing = ctx.updateLock ? undefined : await readLock(ctx.lockPath);
   if (existing && existing.requestHash === hash && existing.arch === debArch) {
     reporter.info(`Using ${existing.packages.length} packages locked in ${ctx.lockPath}`);
     return existing;
@@ -266,12 +308,14 @@ async function resolvePackages(
   };
   const entries: LockEntry[] = [];
   for (const pkg of resolveOne(requests, ['packages'])) entries.push(lockEntry(pkg, 'request'));
-  for (const pkg of resolveOne([kernelName], ['kernel', 'package'])) {
-    if (pkg.name.startsWith('linux-image-')) entries.push(lockEntry(pkg, 'kernel'));
+  if (what.kernel) {
+    for (const pkg of resolveOne([kernelName], ['kernel', 'package'])) {
+      if (pkg.name.startsWith('linux-image-')) entries.push(lockEntry(pkg, 'kernel'));
+    }
   }
-  if (spec.kernel.firmware.packages.length > 0) {
-    const firmware = new Set(spec.kernel.firmware.packages);
-    for (const pkg of resolveOne(spec.kernel.firmware.packages, ['kernel', 'firmware', 'packages'])) {
+  if (firmwareNames.length > 0) {
+    const firmware = new Set(firmwareNames);
+    for (const pkg of resolveOne(firmwareNames, ['kernel', 'firmware', 'packages'])) {
       if (firmware.has(pkg.name)) entries.push(lockEntry(pkg, 'firmware'));
     }
   }
@@ -285,12 +329,9 @@ async function resolvePackages(
   };
 }
 
-/** Everything the spec declares beyond packages, plus the OS's own files and services. */
-async function configure(tree: Tree, loaded: LoadedSpec, arch: Arch): Promise<void> {
+/** Everything the spec declares beyond packages: users, groups, symlinks, files, units. */
+export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
   const { spec } = loaded;
-  addOsFiles(tree, { name: spec.name, version: spec.version, arch });
-  await addOsieServices(tree);
-  enableUnit(tree, 'hook-hostname.service');
   writeUsersAndGroups(tree, spec.users, spec.groups);
   for (const link of spec.symlinks)
     tree.set(tree.resolveParents(imagePath(link.path)), symlinkNode(link.target));
@@ -318,7 +359,6 @@ async function configure(tree: Tree, loaded: LoadedSpec, arch: Arch): Promise<vo
     }
   }
   for (const unit of spec.systemd.mask) maskUnit(tree, unit);
-  setDefaultTarget(tree, 'multi-user.target');
 }
 
 function summarizeEffects(effects: ScriptEffect[]): string[] {
