@@ -7,6 +7,11 @@ import { HookError } from '../errors.ts';
 
 export type Stanza = Record<string, string>;
 
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const HASH = 0x23;
+
 /**
  * Parses every stanza. Field names keep their case as written; look-ups should use the
  * canonical case Debian uses (`Package`, `Version`, `Depends`, ...). Multi-line values keep
@@ -16,45 +21,102 @@ export function parseDeb822(text: string, source = 'input'): Stanza[] {
   const stanzas: Stanza[] = [];
   let current: Stanza | undefined;
   let lastField: string | undefined;
-  let lineNumber = 0;
-  let start = 0;
-  const length = text.length;
-  while (start <= length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = length;
-    let line = text.slice(start, end);
-    start = end + 1;
-    lineNumber++;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() === '') {
+  // Continuation lines are collected and joined once: concatenating line by line is quadratic.
+  let continued: string[] | undefined;
+  const closeField = () => {
+    if (current && lastField !== undefined && continued) current[lastField] = continued.join('\n');
+    continued = undefined;
+  };
+  scanLines(text, (start, end) => {
+    if (isBlankLine(text, start, end)) {
+      closeField();
       current = undefined;
       lastField = undefined;
-      if (end === length) break;
-      continue;
+      return;
     }
-    const first = line.charCodeAt(0);
-    if (first === 0x23 /* # */) continue;
-    if (first === 0x20 || first === 0x09) {
+    const first = text.charCodeAt(start);
+    if (first === HASH) return;
+    if (first === SPACE || first === TAB) {
       if (!current || lastField === undefined) {
         throw new HookError(
           'E_INDEX',
-          `Cannot parse ${source} line ${lineNumber}: continuation line outside a field`,
+          `Cannot parse ${source} line ${lineNumberAt(text, start)}: continuation line outside a field`,
         );
       }
-      current[lastField] = `${current[lastField]}\n${line.slice(1)}`;
-      continue;
+      continued ??= [current[lastField] as string];
+      continued.push(text.slice(start + 1, end));
+      return;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      throw new HookError('E_INDEX', `Cannot parse ${source} line ${lineNumber}: expected "Field: value"`);
+    const colon = fieldColon(text, start, end);
+    if (colon < 0) {
+      throw new HookError(
+        'E_INDEX',
+        `Cannot parse ${source} line ${lineNumberAt(text, start)}: expected "Field: value"`,
+      );
     }
+    closeField();
     if (!current) {
       current = {};
       stanzas.push(current);
     }
-    lastField = line.slice(0, colon);
-    current[lastField] = line.slice(colon + 1).trim();
-    if (end === length) break;
-  }
+    lastField = text.slice(start, colon);
+    current[lastField] = trimmedSlice(text, colon + 1, end);
+  });
+  closeField();
   return stanzas;
+}
+
+/**
+ * Calls `onLine(start, end)` for every line of `text`, `end` excluding the newline and one
+ * carriage return before it. Stops after the last line (a final newline adds no empty line
+ * after it that matters: an empty line only ends a stanza).
+ */
+export function scanLines(text: string, onLine: (start: number, end: number) => void): void {
+  const length = text.length;
+  let start = 0;
+  while (start <= length) {
+    let next = text.indexOf('\n', start);
+    if (next < 0) next = length;
+    const end = next > start && text.charCodeAt(next - 1) === CR ? next - 1 : next;
+    onLine(start, end);
+    start = next + 1;
+  }
+}
+
+/** Whether the line holds only whitespace (as `String.prototype.trim` understands it). */
+export function isBlankLine(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (isAsciiSpace(c)) continue;
+    // Anything else outside ASCII may still be Unicode whitespace: let trim decide.
+    return c > 0x7f ? text.slice(i, end).trim() === '' : false;
+  }
+  return true;
+}
+
+/** The offset of the colon ending the field name of a field line, or -1 when there is none. */
+export function fieldColon(text: string, start: number, end: number): number {
+  const colon = text.indexOf(':', start);
+  return colon > start && colon < end ? colon : -1;
+}
+
+/** `text.slice(start, end).trim()` without slicing the surrounding whitespace first. */
+export function trimmedSlice(text: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && isAsciiSpace(text.charCodeAt(from))) from++;
+  while (to > from && isAsciiSpace(text.charCodeAt(to - 1))) to--;
+  const edgeIsAscii = from === to || (text.charCodeAt(from) < 0x80 && text.charCodeAt(to - 1) < 0x80);
+  return edgeIsAscii ? text.slice(from, to) : text.slice(from, to).trim();
+}
+
+function isAsciiSpace(c: number): boolean {
+  return c === SPACE || c === TAB || c === CR || c === 0x0a || c === 0x0b || c === 0x0c;
+}
+
+/** 1-based line number of the line starting at `offset` (only computed for error messages). */
+export function lineNumberAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
