@@ -9,6 +9,7 @@ export const OSIE_BUNDLES: ReadonlyMap<string, string> = new Map([
   ['usr/lib/hook/hook-bootkit.js', 'osie/bootkit/main.ts'],
   ['usr/lib/hook/hook-docker.js', 'osie/docker/main.ts'],
   ['usr/lib/hook/hook-network.js', 'osie/network/main.ts'],
+  ['usr/lib/hook/hook-syslog.js', 'osie/syslog/main.ts'],
 ]);
 
 const SYSTEM_UNITS = 'usr/lib/systemd/system';
@@ -21,6 +22,7 @@ export const OSIE_UNIT_FILES: ReadonlyMap<string, string> = new Map(
     'hook-network.service',
     'hook-reboot.path',
     'hook-reboot.service',
+    'hook-syslog.service',
     'docker.service.d/10-hook.conf',
     'systemd-networkd-wait-online.service.d/10-hook.conf',
     'systemd-time-wait-sync.service.d/10-hook.conf',
@@ -39,4 +41,5 @@ export const OSIE_ENABLED_UNITS: readonly string[] = [
   'hook-bootkit.service',
   'hook-network.service',
   'hook-reboot.path',
+  'hook-syslog.service',
 ];

@@ -266,6 +266,20 @@ const sizeBudget = z
     default: DEFAULT_SIZE_BUDGET,
   });
 
+/** Container image settings, used by `hook image build` only (the OS build ignores them). */
+const imageSchema = z
+  .strictObject({
+    entrypoint: z
+      .array(z.string())
+      .optional()
+      .describe('The image entrypoint, e.g. ["/bin/sh", "/worker.sh"].'),
+    cmd: z.array(z.string()).optional().describe('The default arguments (Cmd).'),
+    env: z.record(z.string(), z.string()).optional().describe('Environment variables baked into the image.'),
+    workingDir: absolutePath.optional().describe('Working directory (absolute).'),
+  })
+  .optional()
+  .describe('Container image settings for `hook image build`; ignored by `hook build`.');
+
 export const specSchema = z
   .strictObject({
     name: matching(/^[a-z0-9][a-z0-9._-]*$/, 'name', 'expected lower-case letters, digits and . _ -')
@@ -314,6 +328,7 @@ export const specSchema = z
     systemd: systemdSchema,
     sizeBudget,
     compression: z.enum(['zstd', 'gzip']).default('zstd').describe('Initramfs compression.'),
+    image: imageSchema,
     output: z
       .strictObject({ dir: z.string().min(1).default('out').describe('Where artifacts are written.') })
       .prefault({}),

@@ -1,0 +1,81 @@
+/**
+ * hook-syslog's decisions, free of I/O: one journal entry (`journalctl -o json`) → one syslog
+ * line (RFC 5424) for syslog_host, so the OS's own service logs reach the same place as the
+ * containers' (Docker's syslog log driver).
+ */
+
+/** The fields of a `journalctl -o json` entry this forwarder reads; MESSAGE may be bytes. */
+export interface JournalEntry {
+  MESSAGE?: string | number[] | null;
+  PRIORITY?: string;
+  SYSLOG_FACILITY?: string;
+  SYSLOG_IDENTIFIER?: string;
+  _SYSTEMD_UNIT?: string;
+  _COMM?: string;
+  _PID?: string;
+  _HOSTNAME?: string;
+  __REALTIME_TIMESTAMP?: string;
+}
+
+/** daemon: what journald assumes for service output without a facility of its own. */
+const DEFAULT_FACILITY = 3;
+/** info */
+const DEFAULT_SEVERITY = 6;
+/** Keep a datagram well under any path MTU-related loss and syslog servers' line limits. */
+export const MAX_MESSAGE_BYTES = 2048;
+
+function intIn(text: string | undefined, min: number, max: number, fallback: number): number {
+  if (text === undefined || !/^\d+$/.test(text)) return fallback;
+  const value = Number(text);
+  return value >= min && value <= max ? value : fallback;
+}
+
+/** RFC 5424 header fields are printable US-ASCII without spaces; `-` when empty. */
+function headerField(text: string | undefined, maxLength: number): string {
+  const clean = (text ?? '').replace(/[^\x21-\x7e]/g, '').slice(0, maxLength);
+  return clean === '' ? '-' : clean;
+}
+
+function messageText(message: JournalEntry['MESSAGE']): string {
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return Buffer.from(message).toString('utf8');
+  return '';
+}
+
+function timestamp(realtimeMicros: string | undefined): string {
+  if (realtimeMicros === undefined || !/^\d+$/.test(realtimeMicros)) return '-';
+  return new Date(Number(BigInt(realtimeMicros) / 1000n)).toISOString();
+}
+
+/** `<PRI>1 TIMESTAMP HOST APP PROCID - - MESSAGE`, the message cut to MAX_MESSAGE_BYTES. */
+export function syslogLine(entry: JournalEntry, fallbackHost: string): string {
+  const facility = intIn(entry.SYSLOG_FACILITY, 0, 23, DEFAULT_FACILITY);
+  const severity = intIn(entry.PRIORITY, 0, 7, DEFAULT_SEVERITY);
+  const app = entry.SYSLOG_IDENTIFIER ?? entry._SYSTEMD_UNIT?.replace(/\.service$/, '') ?? entry._COMM;
+  let message = messageText(entry.MESSAGE).replace(/\n+$/, '');
+  const bytes = Buffer.from(message, 'utf8');
+  if (bytes.byteLength > MAX_MESSAGE_BYTES) message = bytes.subarray(0, MAX_MESSAGE_BYTES).toString('utf8');
+  return [
+    `<${facility * 8 + severity}>1`,
+    timestamp(entry.__REALTIME_TIMESTAMP),
+    headerField(entry._HOSTNAME ?? fallbackHost, 255),
+    headerField(app, 48),
+    headerField(entry._PID, 128),
+    '-',
+    '-',
+    message,
+  ].join(' ');
+}
+
+/** Parses one line of `journalctl -o json`; undefined for anything that is not an entry. */
+export function parseJournalLine(line: string): JournalEntry | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as JournalEntry)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
