@@ -40,7 +40,11 @@ const RECORD_FIELDS = [
 
 /** RECORD_FIELDS by name length, so a field line is matched without slicing its name. */
 const RECORD_FIELDS_BY_LENGTH: string[][] = [];
-for (const name of RECORD_FIELDS) (RECORD_FIELDS_BY_LENGTH[name.length] ??= []).push(name);
+for (const name of RECORD_FIELDS) {
+  const sameLength = RECORD_FIELDS_BY_LENGTH[name.length] ?? [];
+  sameLength.push(name);
+  RECORD_FIELDS_BY_LENGTH[name.length] = sameLength;
+}
 
 const SPACE = 0x20;
 const TAB = 0x09;
