@@ -30,6 +30,7 @@ import { addCaBundle, addOsFiles } from './os-files.ts';
 import { addOsieServices } from './osie-files.ts';
 import { type BuildOutputs, writeOutputs } from './outputs.ts';
 import { buildSegments, planSegments } from './segments.ts';
+import { inputsHash, upToDate, writeStamp } from './stamp.ts';
 
 export interface BuildOptions {
   specFile?: string | undefined;
@@ -149,6 +150,13 @@ export async function installPackages(
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const ctx = prepare(options);
+  const stampInputs = await inputsHash(ctx);
+  const previous = await upToDate(ctx, stampInputs);
+  if (previous) {
+    for (const warning of previous.warnings) ctx.reporter.warn(warning);
+    ctx.reporter.info(`Up to date: nothing changed since the last build in ${ctx.outDir}`);
+    return previous;
+  }
   const { spec, arch, cacheDir, outDir, loaded, reporter } = ctx;
   const lock = await resolvePackages(ctx, { kernel: true });
   const sourceDateEpoch = Number(process.env.SOURCE_DATE_EPOCH ?? lock.sourceDateEpoch);
@@ -236,7 +244,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     kernelVersion: kernel.version,
   });
   done(outDir);
-  return {
+  const result: BuildResult = {
     ...outputs,
     arch,
     kernelVersion: kernel.version,
@@ -244,6 +252,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     warnings,
     upToDate: false,
   };
+  await writeStamp(ctx, stampInputs, result);
+  return result;
 }
 
 function packageFilters(spec: Spec): Map<string, { include: string[]; exclude: string[] }> {

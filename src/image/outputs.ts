@@ -42,7 +42,7 @@ const { gzipSync } = zlib;
 type Crc32 = (data: Uint8Array, value?: number) => number;
 
 /** Artifacts listed in checksum.txt, for every architecture present in the folder. */
-const CHECKSUMMED =
+export const CHECKSUMMED =
   /^(vmlinuz-|initramfs-)(x86_64|aarch64)$|^hook_(x86_64|aarch64)\.tar\.gz$|^hook-(x86_64|aarch64)-efi-initrd\.iso$/;
 
 export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
