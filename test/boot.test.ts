@@ -1,0 +1,70 @@
+/**
+ * Boots the default x86_64 image under QEMU and checks, from the serial console, what the
+ * issue asks of the booted OS: multi-user.target with no failed unit, a DHCP lease, the clock,
+ * module loading, udev's disk links, Docker, identity and console autologin.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createRawDisk, withBootedImage } from './helpers/boot.ts';
+import { buildDefaultImage } from './helpers/built-image.ts';
+
+const PROMPT = /hookos:[^\n]*# /;
+
+test('the default x86_64 image boots to a working HookOS', { timeout: 20 * 60_000 }, async () => {
+  const image = await buildDefaultImage('x86_64');
+  const work = await mkdtemp(join(tmpdir(), 'hook-boot-'));
+  const disk = join(work, 'disk.img');
+  await createRawDisk(disk, 64);
+  const started = Date.now();
+  await withBootedImage(
+    {
+      outDir: image.outDir,
+      arch: 'x86_64',
+      memoryMiB: 2048,
+      disk: { file: disk, serial: 'hooktestdisk' },
+      logFile: join(work, 'console.log'),
+    },
+    async (vm) => {
+      // Console autologin: a root shell appears without anyone typing a password.
+      await vm.waitFor(PROMPT, { timeoutMs: 8 * 60_000 });
+      const run = async (command: string) => {
+        const result = await vm.run(command, { timeoutMs: 3 * 60_000 });
+        return result;
+      };
+      const state = await run('systemctl is-system-running --wait');
+      const failed = await run('systemctl --failed --no-legend --plain');
+      assert.equal(failed.output, '', `failed units:\n${failed.output}`);
+      assert.equal(state.output, 'running', `system state: ${state.output}`);
+      assert.equal((await run('systemctl is-active multi-user.target')).output, 'active');
+
+      const addresses = await run('ip -4 -o addr show scope global');
+      assert.match(addresses.output, /inet 10\.0\.2\.15\/24 .*dynamic/, 'a DHCP lease on the NIC');
+      assert.match((await run('resolvectl dns')).output, /10\.0\.2\.3/, 'DNS server from DHCP');
+
+      const guestClock = Number((await run('date +%s')).output);
+      assert.ok(Math.abs(guestClock - Date.now() / 1000) < 300, `guest clock ${guestClock} is off`);
+      assert.equal((await run('systemctl is-active systemd-timesyncd')).output, 'active');
+
+      const modprobe = await run('modprobe 8021q && grep -c "^8021q " /proc/modules');
+      assert.equal(modprobe.exitCode, 0, modprobe.output);
+      assert.equal(modprobe.output, '1');
+
+      const byId = await run('ls /dev/disk/by-id/');
+      assert.match(byId.output, /\bvirtio-hooktestdisk\b/, 'udev made the by-id link for the disk');
+
+      const docker = await run('docker info --format "{{.ServerVersion}} {{.Driver}}"');
+      assert.equal(docker.exitCode, 0, docker.output);
+      assert.match(docker.output, /^\d+\.\d+.* overlay2$/);
+
+      assert.match((await run('. /etc/os-release; echo "$NAME $VERSION_ID"')).output, /^HookOS \d/);
+      assert.match((await run('hostname')).output, /^hook-525400123456$/, 'hostname derived from the MAC');
+      const uptime = Number((await run('cut -d" " -f1 /proc/uptime')).output);
+      process.stdout.write(
+        `# boot: checks done after ${((Date.now() - started) / 1000).toFixed(0)} s wall clock, guest uptime ${uptime.toFixed(0)} s\n`,
+      );
+    },
+  );
+});

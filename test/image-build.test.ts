@@ -1,0 +1,134 @@
+/**
+ * The build's promises about its outputs: byte-identical artifacts from two builds of the same
+ * spec, every initramfs segment readable by GNU cpio, a bundle with the two files at top
+ * level, checksums `sha512sum -c` accepts, a complete lock and SBOM, and both architectures.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { silentReporter } from '../src/cli/reporter.ts';
+import { defaultCacheDir } from '../src/debian/cache.ts';
+import { decompress } from '../src/formats/compress.ts';
+import { readCpio } from '../src/formats/cpio.ts';
+import { splitZstdFrames } from '../src/formats/zstd-frames.ts';
+import { build } from '../src/image/build.ts';
+import type { LockFile } from '../src/image/lock.ts';
+import { buildDefaultImage } from './helpers/built-image.ts';
+
+const ARTIFACTS = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz'];
+
+/** A cache that shares the verified downloads and unpacked packages but has no compressed segments. */
+async function cacheWithoutSegments(): Promise<string> {
+  const shared = defaultCacheDir();
+  const dir = await mkdtemp(join(tmpdir(), 'hook-cache-'));
+  for (const name of ['sha256', 'unpacked', 'modinfo', 'inrelease']) {
+    await mkdir(join(shared, name), { recursive: true });
+    await symlink(join(shared, name), join(dir, name));
+  }
+  return dir;
+}
+
+test('two builds of the same spec give byte-identical artifacts', { timeout: 30 * 60_000 }, async () => {
+  const first = await buildDefaultImage('x86_64');
+  const outDir = await mkdtemp(join(tmpdir(), 'hook-repro-'));
+  // The second build compresses every segment again (no segment cache) from another folder.
+  const second = await build({ outDir, cacheDir: await cacheWithoutSegments(), reporter: silentReporter });
+  assert.ok(
+    second.report.segments.every((s) => !s.cached),
+    'the second build recompressed its segments',
+  );
+  for (const name of ARTIFACTS) {
+    const a = await readFile(join(first.outDir, name));
+    const b = await readFile(join(second.outDir, name));
+    assert.ok(a.equals(b), `${name} differs between the two builds`);
+  }
+});
+
+test('GNU cpio reads every segment of the initramfs', { timeout: 10 * 60_000 }, async () => {
+  const image = await buildDefaultImage('x86_64');
+  const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
+  const frames = splitZstdFrames(initramfs);
+  assert.equal(frames.length, image.report.segments.length, 'one zstd frame per segment');
+  let total = 0;
+  const names = new Set<string>();
+  for (const [i, frame] of frames.entries()) {
+    const listed = execFileSync('sh', ['-c', 'zstd -dc | cpio -t --quiet'], {
+      input: frame,
+      maxBuffer: 1 << 28,
+    })
+      .toString()
+      .split('\n')
+      .filter((line) => line !== '');
+    const ours = readCpio(await decompress(frame)).map((e) => e.name);
+    assert.deepEqual(listed, ours, `segment ${i} (${image.report.segments[i]?.name}) lists the same entries`);
+    total += listed.length;
+    for (const name of listed) names.add(name);
+  }
+  for (const path of [
+    'init',
+    'usr/lib/systemd/systemd',
+    'usr/sbin/dockerd',
+    'usr/bin/node',
+    'etc/os-release',
+  ]) {
+    assert.ok(names.has(path), `${path} is in the initramfs`);
+  }
+  assert.ok(total > 3000, `only ${total} entries`);
+});
+
+test('the bundle, checksums, lock and SBOM describe the build', { timeout: 10 * 60_000 }, async () => {
+  const image = await buildDefaultImage('x86_64');
+  const listing = execFileSync('tar', ['-tzvf', 'hook_x86_64.tar.gz'], { cwd: image.outDir }).toString();
+  assert.deepEqual(
+    listing
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/).at(-1)),
+    ['vmlinuz-x86_64', 'initramfs-x86_64'],
+    'the two files at the top level, no folder',
+  );
+  const check = execFileSync('sha512sum', ['-c', 'checksum.txt'], { cwd: image.outDir }).toString();
+  for (const name of ARTIFACTS) assert.match(check, new RegExp(`^${name}: OK$`, 'm'));
+
+  const lock = JSON.parse(await readFile(join(image.outDir, 'hook.lock'), 'utf8')) as LockFile;
+  assert.ok(lock.packages.length > 100);
+  for (const pkg of lock.packages) {
+    assert.match(pkg.sha256, /^[0-9a-f]{64}$/);
+    assert.ok(
+      pkg.version !== '' && ['amd64', 'all'].includes(pkg.architecture),
+      `${pkg.name} ${pkg.architecture}`,
+    );
+  }
+  // dpkg agrees that the locked kernel is a real Debian version.
+  const kernel = lock.packages.find((p) => p.role === 'kernel');
+  assert.ok(kernel, 'the kernel package is locked');
+  execFileSync('dpkg', ['--compare-versions', kernel.version, 'gt', '6.0']);
+
+  const sbom = JSON.parse(await readFile(join(image.outDir, 'hook-x86_64.spdx.json'), 'utf8'));
+  assert.equal(sbom.spdxVersion, 'SPDX-2.3');
+  assert.equal(sbom.packages.length, lock.packages.length);
+  const docker = sbom.packages.find((p: { name: string }) => p.name === 'docker.io');
+  assert.match(docker.externalRefs[0].referenceLocator, /^pkg:deb\/debian\/docker\.io@.+\?arch=amd64$/);
+});
+
+test('--arch aarch64 produces the same set of outputs for arm64', { timeout: 30 * 60_000 }, async () => {
+  const image = await buildDefaultImage('aarch64');
+  const files = (await readdir(image.outDir)).filter((f) => !f.startsWith('.')).sort();
+  for (const name of [
+    'vmlinuz-aarch64',
+    'initramfs-aarch64',
+    'hook_aarch64.tar.gz',
+    'checksum.txt',
+    'hook.lock',
+  ]) {
+    assert.ok(files.includes(name), `${name} in ${files.join(', ')}`);
+  }
+  const vmlinuz = await readFile(join(image.outDir, 'vmlinuz-aarch64'));
+  const lock = JSON.parse(await readFile(join(image.outDir, 'hook.lock'), 'utf8')) as LockFile;
+  assert.ok(lock.packages.every((p) => p.architecture === 'arm64' || p.architecture === 'all'));
+  assert.ok(vmlinuz.byteLength > 1_000_000);
+  assert.equal(image.kernelVersion.endsWith('-arm64'), true, image.kernelVersion);
+});
