@@ -1,0 +1,55 @@
+/**
+ * Build errors that need the archive: an unknown package is reported at its node in the spec
+ * with near matches, and a failed build leaves the previous outputs as they were.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { silentReporter } from '../src/cli/reporter.ts';
+import { isHookError } from '../src/errors.ts';
+import { build } from '../src/image/build.ts';
+import { buildDefaultImage } from './helpers/built-image.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`fixtures/spec/${name}`, import.meta.url));
+
+test('an unknown package is named at its line and column, with suggestions', {
+  timeout: 5 * 60_000,
+}, async () => {
+  const file = fixture('unknown-package.yaml');
+  const outDir = await mkdtemp(join(tmpdir(), 'hook-unknown-'));
+  await assert.rejects(build({ specFile: file, outDir, reporter: silentReporter }), (error) => {
+    assert.ok(isHookError(error), String(error));
+    assert.equal(error.code, 'E_SPEC');
+    assert.match(error.message, new RegExp(`^${file}:7:5: packages\\[3\\]: Unknown package "systemdd"`));
+    assert.match(error.hint ?? '', /systemd\b/);
+    return true;
+  });
+});
+
+test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60_000 }, async () => {
+  const image = await buildDefaultImage('x86_64');
+  const outDir = await mkdtemp(join(tmpdir(), 'hook-keep-'));
+  await cp(image.outDir, outDir, { recursive: true });
+  const digest = async (name: string) =>
+    createHash('sha256')
+      .update(await readFile(join(outDir, name)))
+      .digest('hex');
+  const names = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz', 'checksum.txt', 'hook.lock'];
+  const before = await Promise.all(names.map(digest));
+
+  const spec = join(outDir, 'small.yaml');
+  const text = await readFile(fileURLToPath(new URL('../hook.yaml', import.meta.url)), 'utf8');
+  await writeFile(spec, text.replace(/^sizeBudget: .*$/m, 'sizeBudget: 64MiB'));
+  await assert.rejects(build({ specFile: spec, outDir, reporter: silentReporter }), (error) => {
+    assert.ok(isHookError(error));
+    assert.equal(error.code, 'E_BUDGET');
+    assert.match(error.message, /over the size budget of 64 MiB/);
+    assert.match(error.hint ?? '', /docker\.io \d/, 'the hint names the largest packages');
+    return true;
+  });
+  assert.deepEqual(await Promise.all(names.map(digest)), before);
+});
