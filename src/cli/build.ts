@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .option('--lock <file>', 'lock file to read and write (default: <out>/hook.lock)')
     .option('--update-lock', 'resolve packages again even when the lock matches the spec')
     .option('--json', 'print the result as JSON on stdout')
+    .option('-v, --verbose', 'list every maintainer-script action the build does not cover')
     .option('-q, --quiet', 'print only warnings and errors')
     .addHelpText(
       'after',
@@ -47,6 +48,7 @@ export function register(program: Command): void {
         mirror: opts.mirror as string | undefined,
         lockFile: opts.lock as string | undefined,
         updateLock: Boolean(opts.updateLock),
+        verbose: Boolean(opts.verbose),
         reporter,
       });
       if (opts.json) {
