@@ -120,32 +120,50 @@ function isSha256Hex(text: string): boolean {
   return true;
 }
 
-/** Where each record's stanza is in the index text, for its lazily parsed `fields`. */
-const stanzaText = new WeakMap<object, { text: string; start: number; end: number; source: string }>();
+/**
+ * `fields` of a record: a proxy that parses the stanza's text on first use. Most records'
+ * `fields` are never read, and a proxy costs one object where parsing costs dozens.
+ */
+class LazyStanza implements ProxyHandler<Stanza> {
+  private parsed = false;
 
-/** Getter shared by every record (one shape for all), replaced by the parsed value on first use. */
-function lazyFields(this: BinaryPackage): Stanza {
-  const where = stanzaText.get(this);
-  const fields = where
-    ? (parseDeb822(where.text.slice(where.start, where.end), where.source)[0] ?? {})
-    : ({} as Stanza);
-  Object.defineProperty(this, 'fields', {
-    value: fields,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-  return fields;
+  constructor(
+    private readonly text: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly source: string,
+  ) {}
+
+  private fill(target: Stanza): Stanza {
+    if (!this.parsed) {
+      this.parsed = true;
+      Object.assign(target, parseDeb822(this.text.slice(this.start, this.end), this.source)[0]);
+    }
+    return target;
+  }
+
+  get(target: Stanza, key: string | symbol, receiver: unknown): unknown {
+    return Reflect.get(this.fill(target), key, receiver);
+  }
+  has(target: Stanza, key: string | symbol): boolean {
+    return Reflect.has(this.fill(target), key);
+  }
+  ownKeys(target: Stanza): (string | symbol)[] {
+    return Reflect.ownKeys(this.fill(target));
+  }
+  getOwnPropertyDescriptor(target: Stanza, key: string | symbol): PropertyDescriptor | undefined {
+    return Reflect.getOwnPropertyDescriptor(this.fill(target), key);
+  }
+  set(target: Stanza, key: string | symbol, value: unknown, receiver: unknown): boolean {
+    return Reflect.set(this.fill(target), key, value, receiver);
+  }
+  deleteProperty(target: Stanza, key: string | symbol): boolean {
+    return Reflect.deleteProperty(this.fill(target), key);
+  }
+  defineProperty(target: Stanza, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+    return Reflect.defineProperty(this.fill(target), key, descriptor);
+  }
 }
-
-const LAZY_FIELDS: PropertyDescriptor = {
-  get: lazyFields,
-  set(this: BinaryPackage, value: Stanza) {
-    Object.defineProperty(this, 'fields', { value, enumerable: true, writable: true, configurable: true });
-  },
-  enumerable: true,
-  configurable: true,
-};
 
 function recordFieldName(text: string, start: number, colon: number): string | undefined {
   const candidates = RECORD_FIELDS_BY_LENGTH[colon - start];
@@ -256,10 +274,8 @@ class IndexScanner {
     this.values = undefined;
     const entry = this.packages.length + 1;
     try {
-      const pkg = packageFrom(values, this.origin, entry, this.source, {});
-      stanzaText.set(pkg, { text: this.text, start: this.stanzaStart, end, source: this.source });
-      Object.defineProperty(pkg, 'fields', LAZY_FIELDS);
-      this.packages.push(pkg);
+      const fields = new Proxy({}, new LazyStanza(this.text, this.stanzaStart, end, this.source));
+      this.packages.push(packageFrom(values, this.origin, entry, this.source, fields));
     } catch (error) {
       this.recordError ??= error;
       this.packages.push(undefined as unknown as BinaryPackage); // keeps later entry numbers right
