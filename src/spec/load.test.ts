@@ -67,7 +67,7 @@ test('the default spec is a Tinkerbell OSIE', () => {
   assert.ok(spec.groups.some((g) => g.name === 'docker'));
   assert.ok(spec.symlinks.some((s) => s.path === 'usr/sbin/iptables'));
   assert.ok(spec.kernel.modules.includes('kernel/drivers/net/ethernet/**'));
-  assert.equal(spec.sizeBudget, 400 * 1024 * 1024);
+  assert.equal(spec.sizeBudget, 448 * 1024 * 1024);
   assert.equal(spec.compression, 'zstd');
   assert.equal(spec.arch, 'x86_64');
 });

@@ -30,6 +30,7 @@ test('a minimal spec gets every default', () => {
       cmdline: 'console=tty0 console=ttyS0,115200',
     },
     packages: [{ name: 'systemd' }],
+    omit: [],
     exclude: DEFAULT_EXCLUDE,
     groups: [],
     users: [],
