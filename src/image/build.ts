@@ -41,6 +41,8 @@ export interface BuildOptions {
   lockFile?: string | undefined;
   /** Resolve again even when the lock matches the request. */
   updateLock?: boolean | undefined;
+  /** List every maintainer-script action the build does not cover. */
+  verbose?: boolean | undefined;
   reporter: Reporter;
 }
 
@@ -205,6 +207,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   const warnings = summarizeEffects(effects);
   for (const warning of warnings) reporter.warn(warning);
+  if (options.verbose) {
+    for (const e of effects) reporter.info(`  ${e.package} (${e.script}): ${e.action}`);
+  }
 
   const uncompressed = tree.contentBytes();
   if (uncompressed > spec.sizeBudget) {
