@@ -12,6 +12,7 @@
  * Essential packages are not added implicitly: images are declared, not upgraded.
  */
 import { HookError } from '../errors.ts';
+import { editDistance } from '../util/edit-distance.ts';
 import type { ProvidedName, Relation, RelationGroup } from './relations.ts';
 import { formatGroup, parseProvides, parseRelations } from './relations.ts';
 import type { BinaryPackage } from './types.ts';
@@ -454,24 +455,6 @@ function commonPrefix(a: string, b: string): number {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return i;
-}
-
-/** Levenshtein distance, giving up (returning Infinity) once it exceeds `max`. */
-function editDistance(a: string, b: string, max: number): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      current.push(value);
-      if (value < rowMin) rowMin = value;
-    }
-    if (rowMin > max) return Infinity;
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 function requestedPackage(index: PackageIndex, resolver: Resolver, request: string): BinaryPackage {

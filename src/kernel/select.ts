@@ -10,6 +10,7 @@
  */
 import picomatch from 'picomatch';
 import { HookError } from '../errors.ts';
+import { editDistance } from '../util/edit-distance.ts';
 import type { ModuleInfo } from './modinfo.ts';
 
 export function selectModules(all: ModuleInfo[], patterns: string[]): ModuleInfo[] {
@@ -134,27 +135,4 @@ export function nearNames(wanted: string, names: string[]): string[] {
     .filter((s) => s.distance <= limit)
     .sort((a, b) => a.distance - b.distance || a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
   return scored.slice(0, 5).map((s) => s.name);
-}
-
-/** Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`. */
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-      current.push(value);
-      rowMin = Math.min(rowMin, value);
-    }
-    if (rowMin > limit) return limit + 1;
-    previous = current;
-  }
-  return previous[b.length] as number;
 }

@@ -19,6 +19,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { HookError } from '../errors.ts';
+import { editDistance } from '../util/edit-distance.ts';
 import { type Spec, specSchema } from './schema.ts';
 
 /** The default spec, built into the tool: hook.yaml at the repository root. */
@@ -105,26 +106,6 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   return best;
-}
-
-/** Levenshtein distance, with a transposition counting as one edit. */
-function editDistance(a: string, b: string): number {
-  let previous2: number[] = [];
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, previous2[j - 2]! + 1);
-      }
-      current.push(value);
-    }
-    previous2 = previous;
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /**
