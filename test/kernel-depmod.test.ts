@@ -30,7 +30,6 @@ import { loadModuleInfo, type ModuleInfo } from '../src/kernel/modinfo.ts';
 import { selectModules } from '../src/kernel/select.ts';
 
 const cacheDir = join(defaultCacheDir(), 'test-kernel');
-const META_PACKAGE = 'linux-image-amd64';
 
 /** Files depmod (kmod 30) writes; modules.weakdep is newer than the host's kmod. */
 const COMPARED = [
