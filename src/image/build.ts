@@ -197,6 +197,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await addOsFiles(tree, { name: spec.name, version: spec.version, arch });
   await addOsieServices(tree);
   enableUnit(tree, 'hook-hostname.service');
+  // A login on the first virtual console (console=tty0); serial consoles get theirs from
+  // systemd-getty-generator, one per console= entry.
+  enableUnit(tree, 'getty@.service');
   await applySpec(tree, loaded);
   setDefaultTarget(tree, 'multi-user.target');
   const caCerts = addCaBundle(tree);
