@@ -20,8 +20,13 @@ export interface SyslogReceiver {
   messages: SyslogMessage[];
   /** Every line received so far, one per datagram. */
   lines(): string[];
-  /** Resolves with the first message matching `pattern` (already received or arriving within `timeoutMs`). */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<SyslogMessage>;
+  /** The number of messages so far, to pass as `since` to waitFor. */
+  mark(): number;
+  /**
+   * Resolves with the first message matching `pattern` from index `since` on (already
+   * received or arriving within `timeoutMs`, default 60 s).
+   */
+  waitFor(pattern: RegExp, options?: { timeoutMs?: number; since?: number }): Promise<SyslogMessage>;
   close(): Promise<void>;
 }
 
@@ -64,8 +69,10 @@ export async function startSyslogReceiver(
     port,
     messages,
     lines: () => messages.map((m) => m.text),
-    waitFor(pattern, timeoutMs = 60_000) {
-      const found = messages.find((m) => pattern.test(m.text));
+    mark: () => messages.length,
+    waitFor(pattern, options = {}) {
+      const timeoutMs = options.timeoutMs ?? 60_000;
+      const found = messages.slice(options.since ?? 0).find((m) => pattern.test(m.text));
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         const waiter = {
