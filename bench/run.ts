@@ -14,6 +14,7 @@ export interface BenchGroup {
 const GROUPS: Array<() => Promise<BenchGroup>> = [
   () => import('./archive.bench.ts'),
   () => import('./build.bench.ts'),
+  () => import('./boot.bench.ts'),
 ];
 
 function formatValue(value: number, unit: string): string {
