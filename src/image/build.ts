@@ -23,7 +23,7 @@ import { resolveOwner, writeUsersAndGroups } from '../rootfs/users.ts';
 import { type LoadedSpec, loadSpec, specError } from '../spec/load.ts';
 import type { Spec } from '../spec/schema.ts';
 import { formatSize } from '../spec/size.ts';
-import { readDebCached } from './deb-cache.ts';
+import { prefetchDebs, readDebCached } from './deb-cache.ts';
 import { installKernel } from './kernel-stage.ts';
 import { type LockEntry, type LockFile, lockEntry, type PackageRole, readLock, requestHash } from './lock.ts';
 import { addCaBundle, addOsFiles } from './os-files.ts';
@@ -131,6 +131,16 @@ export async function installPackages(
   createMergedUsr(tree, debianArch(ctx.arch));
   const effects: ScriptEffect[] = [];
   const filters = packageFilters(ctx.spec);
+  // Every package (kernel and firmware too) unpacks in the background, several at once.
+  prefetchDebs(
+    ctx.cacheDir,
+    lock.packages.map((p) => ({
+      sha256: p.sha256,
+      debPath: paths.get(p.sha256) as string,
+      source: p.filename,
+      size: p.size,
+    })),
+  );
   let installed = 0;
   for (const pkg of lock.packages.filter((p) => p.role === 'request')) {
     const deb = await readDebCached(ctx.cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
