@@ -5,15 +5,23 @@
  */
 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DebEntry } from '../debian/deb.ts';
 import { HookError } from '../errors.ts';
+import { decompress, decompressXzBatch } from '../formats/compress.ts';
 import { generateDepmod } from '../kernel/depmod.ts';
+import { ElfFile } from '../kernel/elf.ts';
 import { firmwareNeeded, selectFirmwareFiles } from '../kernel/firmware.ts';
-import { isModulePath, loadModuleInfo, type ModuleInfo } from '../kernel/modinfo.ts';
-import { selectModules } from '../kernel/select.ts';
+import {
+  isModulePath,
+  loadModuleInfo,
+  type ModuleInfo,
+  parseModinfo,
+  readModuleInfo,
+} from '../kernel/modinfo.ts';
 import type { Ownership } from '../rootfs/install.ts';
 import { fileNode, type ImagePath, imagePath, type Tree } from '../rootfs/tree.ts';
+import { type ModuleSource, selectModulesLazily } from './lazy-modules.ts';
 
 export interface KernelResult {
   version: string;
@@ -50,8 +58,9 @@ export async function installKernel(
     if (isModulePath(rel)) moduleFiles.set(rel, entry.data);
     else extra.set(rel, entry.data);
   }
-  const infos = await cachedModuleInfo(options.cacheDir, kernelPackage.sha256, moduleFiles);
-  const selected = selectModules(infos, [...options.modules]);
+  const source = await cachedModuleSource(options.cacheDir, kernelPackage.sha256, moduleFiles);
+  const selected = await selectModulesLazily([...moduleFiles.keys()], [...options.modules], source);
+  await source.save();
   const base = `usr/lib/modules/${version}`;
   for (const info of selected) {
     const data = moduleFiles.get(info.path);
@@ -102,33 +111,122 @@ export async function installKernel(
     version,
     vmlinuz: vmlinuzEntry.data,
     modules: selected.length,
-    modulesAvailable: infos.length,
+    modulesAvailable: moduleFiles.size,
     firmwareFiles,
   };
 }
 
+/** What was read of one kernel package's modules, kept between builds. */
+interface ModuleCache {
+  modules: ModuleInfo[];
+  /** Every module's aliases by path, once some build needed them. */
+  aliases?: Record<string, string[]>;
+}
+
 /**
- * Reading the metadata of every module means decompressing ~4000 .ko.xz files (tens of
- * seconds); it depends only on the kernel package, so it is cached by the package's SHA-256.
+ * Reads module metadata on demand (decompressing a .ko.xz is the expensive part), backed by
+ * a cache per kernel package SHA-256 of everything read so far; `save` writes what was added.
  */
-async function cachedModuleInfo(
+async function cachedModuleSource(
   cacheDir: string,
   packageSha256: string,
   moduleFiles: ReadonlyMap<string, Uint8Array>,
-): Promise<ModuleInfo[]> {
-  const path = join(cacheDir, 'modinfo', `${packageSha256}.json`);
+): Promise<ModuleSource & { save(): Promise<void> }> {
+  const path = join(cacheDir, 'modinfo', `${packageSha256}.v2.json`);
+  const cache = await readModuleCache(path, moduleFiles);
+  const known = new Map(cache.modules.map((m) => [m.path, m]));
+  let changed = false;
+  return {
+    async load(paths) {
+      const missing = paths.filter((p) => !known.has(p));
+      for (const info of await readModules(missing, moduleFiles)) known.set(info.path, info);
+      if (missing.length > 0) changed = true;
+      return paths.map((p) => known.get(p) as ModuleInfo);
+    },
+    async aliases() {
+      if (cache.aliases === undefined) {
+        cache.aliases = await readAliases(moduleFiles, known);
+        changed = true;
+      }
+      const index = new Map<string, string[]>();
+      for (const file of moduleFiles.keys()) {
+        for (const alias of cache.aliases[file] ?? []) index.set(alias, [...(index.get(alias) ?? []), file]);
+      }
+      return index;
+    },
+    async save() {
+      if (!changed) return;
+      const data: ModuleCache = { modules: [...known.values()] };
+      if (cache.aliases !== undefined) data.aliases = cache.aliases;
+      await mkdir(dirname(path), { recursive: true });
+      const temp = `${path}.${process.pid}.tmp`;
+      await writeFile(temp, JSON.stringify(data));
+      await rename(temp, path);
+    },
+  };
+}
+
+async function readModuleCache(
+  path: string,
+  moduleFiles: ReadonlyMap<string, Uint8Array>,
+): Promise<ModuleCache> {
   try {
-    const cached = JSON.parse(await readFile(path, 'utf8')) as ModuleInfo[];
-    if (cached.length === moduleFiles.size && cached.every((info) => moduleFiles.has(info.path)))
-      return cached;
+    const cached = JSON.parse(await readFile(path, 'utf8')) as ModuleCache;
+    const aliasesFit =
+      cached.aliases === undefined || Object.keys(cached.aliases).length === moduleFiles.size;
+    if (cached.modules.every((m) => moduleFiles.has(m.path)) && aliasesFit) return cached;
   } catch {
-    // Not cached yet, or unreadable: compute it again.
+    // Not cached yet, or unreadable: read the modules again.
   }
-  const infos: ModuleInfo[] = [];
-  for (const [file, data] of moduleFiles) infos.push(await loadModuleInfo(file, data));
-  await mkdir(join(cacheDir, 'modinfo'), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(infos));
-  await rename(temp, path);
-  return infos;
+  return { modules: [] };
+}
+
+/** Full metadata; .ko.xz files (nearly all) are decompressed together. */
+async function readModules(
+  paths: readonly string[],
+  files: ReadonlyMap<string, Uint8Array>,
+): Promise<ModuleInfo[]> {
+  const xz = paths.filter((p) => p.endsWith('.xz'));
+  const elfs = await decompressModules(xz, files);
+  const infos = new Map(xz.map((p, i) => [p, readModuleInfo(p, elfs[i] as Uint8Array)]));
+  for (const p of paths) {
+    if (!infos.has(p)) infos.set(p, await loadModuleInfo(p, files.get(p) as Uint8Array));
+  }
+  return paths.map((p) => infos.get(p) as ModuleInfo);
+}
+
+/** Only the `alias=` values of every module: far less parsing than full metadata. */
+async function readAliases(
+  files: ReadonlyMap<string, Uint8Array>,
+  known: ReadonlyMap<string, ModuleInfo>,
+): Promise<Record<string, string[]>> {
+  const paths = [...files.keys()];
+  const xz = paths.filter((p) => p.endsWith('.xz') && !known.has(p));
+  const decompressed = await decompressModules(xz, files);
+  const elfs = new Map(xz.map((p, i) => [p, decompressed[i] as Uint8Array]));
+  const aliases: Record<string, string[]> = {};
+  for (const p of paths) {
+    const info = known.get(p);
+    if (info) {
+      aliases[p] = info.aliases;
+      continue;
+    }
+    const elf = elfs.get(p) ?? (await decompress(files.get(p) as Uint8Array));
+    const modinfo = parseModinfo(new ElfFile(elf, p).section('.modinfo') ?? new Uint8Array());
+    aliases[p] = modinfo.filter(([key]) => key === 'alias').map(([, value]) => value);
+  }
+  return aliases;
+}
+
+async function decompressModules(
+  paths: readonly string[],
+  files: ReadonlyMap<string, Uint8Array>,
+): Promise<Uint8Array[]> {
+  try {
+    return await decompressXzBatch(paths.map((p) => files.get(p) as Uint8Array));
+  } catch (error) {
+    throw new HookError('E_KERNEL', `Cannot decompress kernel modules: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
