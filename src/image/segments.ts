@@ -2,8 +2,9 @@
  * The initramfs is several cpio archives concatenated, each compressed on its own (the
  * kernel accepts that). Cutting the image by stable lines — directories and small packages,
  * kernel modules, firmware, each large package, generated configuration — means a change to
- * one file recompresses one segment; unchanged segments come from a cache keyed by the hash
- * of their uncompressed bytes.
+ * one file recompresses one segment; unchanged segments come from a cache keyed by what
+ * determines their uncompressed bytes: every cpio header byte, and for each file's data
+ * either its origin in a package's unpacked tar (see content-origin.ts) or its SHA-256.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { compress, type OutputCompression } from '../formats/compress.ts';
 import { cpioTrailer, writeCpio } from '../formats/cpio.ts';
 import type { FileContent, ImagePath, Tree, TreeNode } from '../rootfs/tree.ts';
+import { contentOrigin } from './content-origin.ts';
 
 export interface Segment {
   name: string;
@@ -73,6 +75,7 @@ export interface BuiltSegment {
   entries: number;
   uncompressedBytes: number;
   compressedBytes: number;
+  /** The segment's cache key (see segmentKey), not a hash of its bytes. */
   sha256: string;
   cached: boolean;
   data: Uint8Array;
@@ -97,19 +100,13 @@ export async function buildSegments(
   for (const segment of segments) {
     const chunks = [...writeCpio(segment.entries, { mtime: options.mtime, inodeBase }), cpioTrailer()];
     inodeBase += segment.entries.length + 1;
-    const hash = createHash('sha256');
-    let size = 0;
-    for (const chunk of chunks) {
-      hash.update(chunk);
-      size += chunk.byteLength;
-    }
-    const sha256 = hash.digest('hex');
+    const { sha256, size } = segmentKey(segment, chunks);
     const key = `${sha256}.${options.compression}${options.level ?? ''}`;
     const cachePath = join(dir, key);
     let data: Uint8Array | undefined = await readFile(cachePath).catch(() => undefined);
     const cached = data !== undefined;
     if (data === undefined) {
-      data = await compress(Buffer.concat(chunks), options.compression, options.level);
+      data = await compress(Buffer.concat(chunks, size), options.compression, options.level);
       const temp = `${cachePath}.${process.pid}.tmp`;
       await writeFile(temp, data);
       await rename(temp, cachePath);
@@ -125,4 +122,32 @@ export async function buildSegments(
     });
   }
   return built;
+}
+
+/** Bumped when the key's layout changes, so old cache entries are never read as new ones. */
+const KEY_VERSION = 'segment-key-2';
+
+/**
+ * A hash that changes whenever the segment's cpio bytes change, without reading the bytes
+ * of package files: a data chunk that is a file's content is named by its origin (package
+ * SHA-256, offset, length) when it has one, else by its own SHA-256; every other chunk
+ * (headers, names, padding, symlink targets) is hashed as it is. Each chunk is tagged and
+ * length-prefixed, so no two different archives give the same sequence.
+ */
+function segmentKey(segment: Segment, chunks: readonly Uint8Array[]): { sha256: string; size: number } {
+  const contents = new Set<Uint8Array>();
+  for (const [, node] of segment.entries) if (node.kind === 'file') contents.add(node.content.data);
+  const hash = createHash('sha256').update(`${KEY_VERSION}\n`);
+  let size = 0;
+  for (const chunk of chunks) {
+    size += chunk.byteLength;
+    const name = contents.has(chunk) ? (contentOrigin(chunk) ?? `sha256:${sha256Of(chunk)}`) : undefined;
+    if (name === undefined) hash.update(`b${chunk.byteLength}\n`).update(chunk);
+    else hash.update(`c${chunk.byteLength} ${name}\n`);
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+function sha256Of(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
