@@ -118,7 +118,7 @@ test('registry credentials go to docker_registry only; a worker that exits at on
       let journal = await waitForJournal(vm, /the worker container is running/, 60_000);
       assert.match(
         journal,
-        new RegExp(`pulling the worker image image=${authHost}/tink-worker:latest .*sends_login=true`),
+        new RegExp(`pulling the worker image" image=${authHost}/tink-worker:latest .*sends_login=true`),
       );
       assert.ok(!journal.includes(USER.password), 'the password never reaches the journal');
 
