@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { compress, decompress, detectCompression } from './compress.ts';
+import {
+  compress,
+  decompress,
+  decompressXzBatch,
+  decompressXzWith,
+  detectCompression,
+  xzUncompressedSize,
+} from './compress.ts';
 
 /** Compressible but not trivial: text with some randomness (about 1.5 MB). */
 const sample = Buffer.from(
@@ -102,4 +109,29 @@ test('decompress refuses data that does not match the kind or is corrupt (E_ARCH
   await assert.rejects(decompress(zst.subarray(0, zst.byteLength >> 1)), { code: 'E_ARCHIVE_FORMAT' });
   const gz = Buffer.from(await compress(sample, 'gzip'));
   await assert.rejects(decompress(gz.subarray(0, gz.byteLength - 4)), { code: 'E_ARCHIVE_FORMAT' });
+});
+
+test('the host xz and the wasm decoder give the same bytes; sizes match xz --list; batches keep order', async () => {
+  const half = sample.subarray(0, 700_000);
+  const cases = [
+    tool('xz', ['-c'], sample),
+    tool('xz', ['-c', '--check=crc32', '--block-size=100KiB'], sample),
+    Buffer.concat([tool('xz', ['-c'], half), Buffer.alloc(8), tool('xz', ['-c'], sample.subarray(700_000))]),
+  ];
+  for (const xz of cases) {
+    assert.equal(xzUncompressedSize(xz), sample.byteLength);
+    assert.ok(Buffer.from(await decompressXzWith(xz, 'host')).equals(sample), 'host');
+    assert.ok(Buffer.from(await decompressXzWith(xz, 'wasm')).equals(sample), 'wasm');
+  }
+  const parts = Array.from({ length: 7 }, (_, i) => sample.subarray(i * 1000, i * 1000 + 500 + i * 3000));
+  const batch = await decompressXzBatch(parts.map((p) => tool('xz', ['-c'], p)));
+  assert.equal(batch.length, parts.length);
+  batch.forEach((out, i) => {
+    assert.ok(Buffer.from(out).equals(parts[i] as Buffer), `part ${i}`);
+  });
+  const corrupt = Buffer.from(cases[0] as Buffer);
+  corrupt[corrupt.byteLength >> 1] = (corrupt[corrupt.byteLength >> 1] as number) ^ 0xff;
+  await assert.rejects(decompressXzWith(corrupt, 'host'), { code: 'E_ARCHIVE_FORMAT' });
+  await assert.rejects(decompressXzBatch([cases[0] as Buffer, corrupt]), { code: 'E_ARCHIVE_FORMAT' });
+  assert.throws(() => xzUncompressedSize(sample), /bad xz/);
 });
