@@ -21,9 +21,16 @@ function hook(...args: string[]) {
 test('--help lists every command, and each command has its own help', () => {
   const top = hook('--help');
   assert.equal(top.code, 0);
-  for (const command of ['build', 'run', 'inspect', 'packages'])
+  for (const command of ['build', 'run', 'inspect', 'image', 'packages'])
     assert.match(top.stdout, new RegExp(`\\n  ${command}\\b`));
-  for (const args of [['build'], ['run'], ['inspect'], ['packages', 'resolve'], ['packages', 'fetch']]) {
+  for (const args of [
+    ['build'],
+    ['run'],
+    ['inspect'],
+    ['image', 'build'],
+    ['packages', 'resolve'],
+    ['packages', 'fetch'],
+  ]) {
     const help = hook(...args, '--help');
     assert.equal(help.code, 0, args.join(' '));
     assert.match(help.stdout, /^Usage: hook /);

@@ -17,6 +17,7 @@ async function commandModules(): Promise<Register[]> {
     import('./build.ts'),
     import('./run.ts'),
     import('./inspect.ts'),
+    import('./image.ts'),
     import('./packages.ts'),
   ]);
   return modules.map((m) => m.register);
