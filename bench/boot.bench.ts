@@ -86,9 +86,12 @@ async function bootOnce(
       ...(Number.isFinite(rootUsedMiB) ? { rootUsedMiB } : {}),
     };
   } catch (error) {
+    // The kernel's own words when it gave up (e.g. the initramfs not fitting in its tmpfs).
+    const kernel = vm
+      .output()
+      .match(/Initramfs unpacking failed[^\n]*|Kernel panic - not syncing:[^\n]*|Out of memory:[^\n]*/g);
     const first = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-    const tail = vm.tail(3).replace(/\s+/g, ' ').slice(-200);
-    return { memoryMiB, failure: `${first} … ${tail}` };
+    return { memoryMiB, failure: kernel ? [...new Set(kernel)].join('; ') : first.slice(0, 160) };
   } finally {
     vm.kill();
     await vm.exited;
