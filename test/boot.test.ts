@@ -25,6 +25,9 @@ test('the default x86_64 image boots to a working HookOS', { timeout: 20 * 60_00
       arch: 'x86_64',
       memoryMiB: 2048,
       disk: { file: disk, serial: 'hooktestdisk' },
+      // No NTP server is reachable from here, and the default public pool must not be asked:
+      // the clock comes from the virtual RTC.
+      cmdline: 'systemd.mask=systemd-timesyncd.service systemd.mask=systemd-time-wait-sync.service',
       logFile: join(work, 'console.log'),
     },
     async (vm) => {
@@ -46,7 +49,7 @@ test('the default x86_64 image boots to a working HookOS', { timeout: 20 * 60_00
 
       const guestClock = Number((await run('date +%s')).output);
       assert.ok(Math.abs(guestClock - Date.now() / 1000) < 300, `guest clock ${guestClock} is off`);
-      assert.equal((await run('systemctl is-active systemd-timesyncd')).output, 'active');
+      assert.match((await run('timedatectl show -p TimeUSec --value')).output, /\d{4}-\d\d-\d\d/);
 
       const modprobe = await run('modprobe 8021q && grep -c "^8021q " /proc/modules');
       assert.equal(modprobe.exitCode, 0, modprobe.output);
