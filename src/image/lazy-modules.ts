@@ -7,7 +7,7 @@
  * rest as bare names: that equals `selectModules` over every module fully read, since the
  * whole closure and every holder of each alias looked up are read.
  */
-import { type ModuleInfo, moduleNameFromPath } from '../kernel/modinfo.ts';
+import { type ModuleInfo, moduleInfoFor } from '../kernel/modinfo.ts';
 import { selectModules, softdepPre } from '../kernel/select.ts';
 
 export interface ModuleSource {
@@ -63,17 +63,5 @@ function normalizeName(name: string): string {
 
 /** A module known only by its path: no dependencies or aliases, so it pulls nothing in. */
 function stubInfo(path: string): ModuleInfo {
-  return {
-    path,
-    name: moduleNameFromPath(path),
-    modinfo: [],
-    aliases: [],
-    depends: [],
-    softdeps: [],
-    weakdeps: [],
-    firmware: [],
-    vermagic: undefined,
-    exportedSymbols: [],
-    importedSymbols: [],
-  };
+  return moduleInfoFor(path);
 }

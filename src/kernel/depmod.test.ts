@@ -3,26 +3,12 @@ import { test } from 'node:test';
 import { isHookError } from '../errors.ts';
 import { DEPMOD_FILES, generateDepmod, kmodHashOrder, normalizeAlias, superFastHash } from './depmod.ts';
 import { readKmodIndex } from './kmod-index.ts';
-import { type ModuleInfo, moduleNameFromPath } from './modinfo.ts';
+import { type ModuleInfo, moduleInfoFor, moduleNameFromPath } from './modinfo.ts';
 
 const VERSION = '6.12.0-test';
 
 function mod(path: string, fields: Partial<ModuleInfo> = {}): { path: string; info: ModuleInfo } {
-  const info: ModuleInfo = {
-    path,
-    name: moduleNameFromPath(path),
-    modinfo: [],
-    aliases: [],
-    depends: [],
-    softdeps: [],
-    weakdeps: [],
-    firmware: [],
-    vermagic: `${VERSION} SMP mod_unload`,
-    exportedSymbols: [],
-    importedSymbols: [],
-    ...fields,
-  };
-  return { path, info };
+  return { path, info: moduleInfoFor(path, { vermagic: `${VERSION} SMP mod_unload`, ...fields }) };
 }
 
 const NO_BUILTIN = { modulesBuiltin: '', modulesBuiltinModinfo: new Uint8Array() };

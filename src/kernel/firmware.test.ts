@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { firmwareNeeded, selectFirmwareFiles } from './firmware.ts';
-import { type ModuleInfo, moduleNameFromPath } from './modinfo.ts';
+import { type ModuleInfo, moduleInfoFor } from './modinfo.ts';
 
 function mod(path: string, firmware: string[]): ModuleInfo {
-  return {
-    path,
-    name: moduleNameFromPath(path),
-    modinfo: [],
-    aliases: [],
-    depends: [],
-    softdeps: [],
-    weakdeps: [],
-    firmware,
-    vermagic: undefined,
-    exportedSymbols: [],
-    importedSymbols: [],
-  };
+  return moduleInfoFor(path, { firmware });
 }
 
 test('firmwareNeeded: every firmware= name, sorted, once', () => {

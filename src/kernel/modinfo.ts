@@ -44,6 +44,24 @@ export function moduleNameFromPath(path: string): string {
   return (dot < 0 ? base : base.slice(0, dot)).replaceAll('-', '_');
 }
 
+/** A module known by its path, with the given metadata and nothing else (tests, lazy selection). */
+export function moduleInfoFor(path: string, fields: Partial<ModuleInfo> = {}): ModuleInfo {
+  return {
+    path,
+    name: moduleNameFromPath(path),
+    modinfo: [],
+    aliases: [],
+    depends: [],
+    softdeps: [],
+    weakdeps: [],
+    firmware: [],
+    vermagic: undefined,
+    exportedSymbols: [],
+    importedSymbols: [],
+    ...fields,
+  };
+}
+
 /** Reads a module file as shipped (`.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz`). */
 export async function loadModuleInfo(path: string, fileBytes: Uint8Array): Promise<ModuleInfo> {
   if (!isModulePath(path)) throw new HookError('E_KERNEL', `Not a kernel module file name: ${path}`);

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isHookError } from '../errors.ts';
-import { type ModuleInfo, moduleNameFromPath } from './modinfo.ts';
+import { type ModuleInfo, moduleInfoFor } from './modinfo.ts';
 import { nearNames, selectModules, softdepPre } from './select.ts';
 
 function mod(path: string, fields: Partial<ModuleInfo> = {}): ModuleInfo {
-  return {
-    path,
-    name: moduleNameFromPath(path),
-    modinfo: [],
-    aliases: [],
-    depends: [],
-    softdeps: [],
-    weakdeps: [],
-    firmware: [],
-    vermagic: undefined,
-    exportedSymbols: [],
-    importedSymbols: [],
-    ...fields,
-  };
+  return moduleInfoFor(path, fields);
 }
 
 const ALL = [
