@@ -138,6 +138,7 @@ export async function bench(): Promise<Row[]> {
         runs: workerTimes.length,
         samples: workerTimes,
         reference: { label: 'kernel → /init, same boots', value: median(userspaceTimes) },
+        referenceIsContext: true,
         goal: undefined,
         note: `${ok.map((s) => s.memoryMiB).join('/')} MiB boots`,
       },

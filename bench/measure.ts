@@ -8,6 +8,8 @@ export interface Row {
   runs: number;
   /** What the figure is compared with, measured in the same run (same unit). */
   reference?: { label: string; value: number } | undefined;
+  /** The reference is context only, not a target (e.g. kernel-to-userspace time of the same boot). */
+  referenceIsContext?: boolean;
   /** Target, e.g. `{ op: '<', value: 2 }` for "under 2 s". */
   goal?: { op: '<' | '<=' | '>'; value: number } | undefined;
   /** The individual figures, for `--json`. */
@@ -56,7 +58,9 @@ export function timeRow(
 
 /** Whether `row` meets its goal (undefined when it has none). */
 export function goalMet(row: Row): boolean | undefined {
-  const goal = row.goal ?? (row.reference ? { op: '<' as const, value: row.reference.value } : undefined);
+  const goal =
+    row.goal ??
+    (row.reference && !row.referenceIsContext ? { op: '<' as const, value: row.reference.value } : undefined);
   if (!goal || !Number.isFinite(row.median)) return undefined;
   if (goal.op === '<') return row.median < goal.value;
   if (goal.op === '<=') return row.median <= goal.value;

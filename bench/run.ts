@@ -31,7 +31,7 @@ function formatRow(row: Row): string[] {
   const met = goalMet(row);
   const target = row.goal
     ? `${row.goal.op} ${formatValue(row.goal.value, row.unit)}`
-    : row.reference
+    : row.reference && !row.referenceIsContext
       ? '< reference'
       : '—';
   const mark = met === undefined ? '' : met ? ' ✓' : ' ✗';
