@@ -3,15 +3,15 @@
  * exponential backoff, streams downloads to a temporary file beside the destination while
  * hashing them, and renames only a complete, verified file into place.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HookError, redactSecrets } from '../errors.ts';
+import { sha256Meter } from './sha256-meter.ts';
 
 /** An HTTP failure; `status` is set when the server answered, `retryable` when trying again may help. */
 export class HttpError extends HookError {
@@ -242,27 +242,19 @@ export async function downloadToFile(
         response.resume();
         throw checksumError(label, `the server sends ${expected} bytes, the index says ${options.size}`);
       }
-      const hash = createHash('sha256');
-      let received = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hash.update(chunk);
-          received += chunk.length;
-          options.onBytes?.(received);
-          callback(null, chunk);
-        },
-      });
+      const meter = sha256Meter(options.onBytes);
       try {
-        await pipeline(response, meter, createWriteStream(temp, { flags: 'wx' }));
+        await pipeline(response, meter.stream, createWriteStream(temp, { flags: 'wx' }));
       } catch (error) {
         // A connection lost mid-body is reported as the truncation it is.
-        if (expected !== undefined && received < expected && isRetryableError(error)) {
-          throw truncated(url, received, expected);
+        if (expected !== undefined && meter.size() < expected && isRetryableError(error)) {
+          throw truncated(url, meter.size(), expected);
         }
         throw error;
       }
+      const received = meter.size();
       if (expected !== undefined && received !== expected) throw truncated(url, received, expected);
-      const sha256 = hash.digest('hex');
+      const sha256 = meter.digest();
       if (options.size !== undefined && received !== options.size) {
         throw checksumError(label, `received ${received} bytes, expected ${options.size}`);
       }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
@@ -20,6 +20,7 @@ import { cachedPath, casPath, recordVerified, writeAtomically } from './cache.ts
 import { describeUrl, downloadToFile, HttpError, httpGet, type RetryOptions } from './http.ts';
 import { type Keyring, loadKeyring, type Release, type ReleaseFile, verifyInRelease } from './inrelease.ts';
 import { parsePackagesIndex } from './packages-index.ts';
+import { sha256Meter } from './sha256-meter.ts';
 import { isSecuritySuite } from './sources.ts';
 import type { ArchiveSettings, BinaryPackage } from './types.ts';
 
@@ -139,24 +140,21 @@ async function decompressToCache(
   const dest = casPath(ctx.cacheDir, plain.sha256);
   await mkdir(dirname(dest), { recursive: true });
   const temp = `${dest}.tmp-${process.pid}-${Date.now()}`;
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const meter = sha256Meter();
   try {
     try {
-      await pipeline(decompressor(path, compressedFile), meter, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(
+        decompressor(path, compressedFile),
+        meter.stream,
+        createWriteStream(temp, { flags: 'wx' }),
+      );
     } catch (error) {
       throw new HookError('E_INDEX', `Cannot decompress ${label}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const sha256 = hash.digest('hex');
+    const sha256 = meter.digest();
+    const size = meter.size();
     if (size !== plain.size || sha256 !== plain.sha256) {
       throw new HookError(
         'E_CHECKSUM',
