@@ -11,17 +11,12 @@ import { readTar, type TarEntry, type TarEntryType } from '../formats/tar-read.t
 import { type ImagePath, imagePath, PERMISSION_BITS } from '../rootfs/tree.ts';
 import { parseDeb822, type Stanza } from './deb822.ts';
 
-export interface DebEntry {
+/** A data.tar entry as the image sees it: a normalized path, permission bits, resolved links. */
+export interface DebEntry extends Pick<TarEntry, 'type' | 'uid' | 'gid' | 'uname' | 'gname' | 'mtime'> {
   /** Normalized image path; `''` for the data archive's `./`. */
   path: ImagePath;
-  type: TarEntryType;
   /** Permission bits (`07777`). */
   mode: number;
-  uid: number;
-  gid: number;
-  uname: string;
-  gname: string;
-  mtime: number;
   /** Symlink target as written, or for a hard link the normalized path of its target. */
   linkTarget?: string;
   devMajor?: number;
