@@ -7,7 +7,7 @@
 import { HookError, isHookError } from '../errors.ts';
 import { type ArMember, readAr } from '../formats/ar.ts';
 import { type CompressionKind, decompress } from '../formats/compress.ts';
-import { readTar, type TarEntry, type TarEntryType } from '../formats/tar-read.ts';
+import { readTar, type TarEntry } from '../formats/tar-read.ts';
 import { type ImagePath, imagePath, PERMISSION_BITS } from '../rootfs/tree.ts';
 import { parseDeb822, type Stanza } from './deb822.ts';
 
