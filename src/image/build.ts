@@ -2,7 +2,6 @@
  * `hook build`: spec → resolve → fetch → rootfs tree → kernel → initramfs segments → outputs.
  * One direction, no back and forth; every stage reports to the reporter.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { type Arch, debianArch } from '../arch.ts';
@@ -204,7 +203,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   );
 
   done = reporter.stage('configure');
-  await addOsFiles(tree, { name: spec.name, version: spec.version, arch });
+  addOsFiles(tree, { name: spec.name, version: spec.version, arch });
   await addOsieServices(tree);
   enableUnit(tree, 'hook-hostname.service');
   // A login on the first virtual console (console=tty0); serial consoles get theirs from
@@ -397,10 +396,6 @@ function summarizeEffects(effects: ScriptEffect[]): string[] {
   return [
     `maintainer scripts of ${byPackage.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...byPackage.keys()].sort().join(', ')}`,
   ];
-}
-
-export function specHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function largestPackages(tree: Tree, ownership: Ownership, count: number): string {
