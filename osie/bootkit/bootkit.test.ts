@@ -105,7 +105,8 @@ test('pulls with credentials from docker_registry, replaces the old container, c
         'DOCKER_REGISTRY=reg.test:5000',
         'REGISTRY_USERNAME=admin',
         `REGISTRY_PASSWORD=${PASSWORD}`,
-        'TINKERBELL_GRPC_AUTHORITY=10.0.2.2:42113',
+        // Passed through unchanged, as Hook does (Smee always sends a port).
+        'TINKERBELL_GRPC_AUTHORITY=10.0.2.2',
         'TINKERBELL_TLS=false',
         'TINKERBELL_INSECURE_TLS=',
         'WORKER_ID=52:54:00:12:34:56',
@@ -193,6 +194,41 @@ test('a worker that exits right after start is logged with exit code and logs, t
     assert.match(failure, /exit code 3/);
     assert.match(failure, /cannot reach tink server/);
     assert.ok(!h.lines.join('\n').includes(PASSWORD));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a 2-character password never reaches the log, even quoted back by a crashing worker', async () => {
+  const h = await harness('docker_registry=reg.test:5000 registry_username=u registry_password=pw');
+  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  h.engine.startBehaviors.push({
+    exitCode: 3,
+    logs: 'env: REGISTRY_PASSWORD=pw\nlogin "pw" rejected for u:pw@reg.test:5000 (pwned? no)\n',
+  });
+  try {
+    h.start();
+    await waitFor('the worker to run', workerRunning(h));
+    const failure = h.lines.find((l) => l.includes('stopped right after start')) ?? '';
+    assert.match(failure, /REGISTRY_PASSWORD=\*\*\*/);
+    assert.match(failure, /login \\"\*\*\*\\" rejected for u:\*\*\*@reg.test:5000 \(pwned\? no\)/);
+    for (const line of h.lines) assert.ok(!/(^|[^\p{L}\p{N}_.-])pw([^\p{L}\p{N}_.-]|$)/u.test(line), line);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('invalid settings are reported once, not once per retry cycle', async () => {
+  const h = await harness('grpc_authority=[::1 worker_id=x');
+  try {
+    h.start();
+    await waitFor(
+      'three cycles',
+      () => h.lines.filter((l) => l.includes('neither tink_worker_image')).length >= 3,
+    );
+    const warnings = h.lines.filter((l) => l.startsWith('level=warn') && l.includes('grpc_authority'));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] ?? '', /TINKERBELL_GRPC_AUTHORITY/);
   } finally {
     await h.stop();
   }

@@ -6,11 +6,15 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../lib/backoff.ts';
-import { hookSettings, parseCmdline } from '../lib/cmdline.ts';
+import { parseCmdline } from '../lib/cmdline.ts';
 import { DockerClient } from '../lib/docker-api.ts';
 import { parseImageRef } from '../lib/image-ref.ts';
 import type { Logger } from '../lib/log.ts';
+import { credentialValues } from '../lib/redact.ts';
+import { type HookSettings, hookSettings } from '../lib/settings.ts';
+import { warningReporter } from '../lib/warnings.ts';
 import {
+  bootkitWarnings,
   isSameWorker,
   registryAuthFor,
   WORKER_CONTAINER_NAME,
@@ -32,6 +36,11 @@ export interface BootkitOptions {
   backoffMaxMs?: number;
   /** Stops the loop (the worker container is left as it is). */
   signal?: AbortSignal;
+  /**
+   * Reports a warning about the command line (main: journal and console). Every cycle passes
+   * its warnings again, so it should say each once; the default logs each distinct one once.
+   */
+  reportWarning?: (message: string) => void;
 }
 
 /** A failure of one cycle, already explained in `message` (no secrets in it). */
@@ -41,10 +50,14 @@ class CycleError extends Error {}
 export async function runBootkit(options: BootkitOptions): Promise<void> {
   const { log, signal } = options;
   const backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
+  const cycleOptions: BootkitOptions = {
+    ...options,
+    reportWarning: options.reportWarning ?? warningReporter(log, 'hook-bootkit', () => {}),
+  };
   const aborted = (): boolean => signal?.aborted === true;
   while (!aborted()) {
     try {
-      const ranMs = await runCycle(options);
+      const ranMs = await runCycle(cycleOptions);
       if (ranMs >= (options.stableMs ?? 60_000)) backoff.reset();
     } catch (error) {
       if (aborted()) break;
@@ -63,14 +76,16 @@ export async function runBootkit(options: BootkitOptions): Promise<void> {
 /** One attempt: configure, pull, (re)create, start, then watch. Returns how long the worker ran. */
 async function runCycle(options: BootkitOptions): Promise<number> {
   const { log, signal } = options;
-  const settings = hookSettings(
-    parseCmdline(await readFile(options.cmdlinePath ?? '/proc/cmdline', 'latin1')),
-  );
+  const cmdline = parseCmdline(await readFile(options.cmdlinePath ?? '/proc/cmdline', 'latin1'));
+  for (const secret of credentialValues(cmdline)) log.addSecret(secret);
+  const settings = hookSettings(cmdline);
   log.addSecret(settings.registryPassword);
+  for (const warning of bootkitWarnings(settings)) options.reportWarning?.(warning);
   const image = workerImage(settings);
   if (image === undefined) {
     throw new CycleError(
-      'no worker image: the kernel command line has neither tink_worker_image nor docker_registry; ' +
+      'no worker image: the kernel command line has neither tink_worker_image nor docker_registry ' +
+        '(or only invalid ones, see the warnings); ' +
         'fix the Tinkerbell hardware/template so Smee sends them',
     );
   }
@@ -123,10 +138,13 @@ async function waitForEngine(docker: DockerClient): Promise<void> {
 async function pullImage(
   docker: DockerClient,
   image: string,
-  settings: ReturnType<typeof hookSettings>,
+  settings: HookSettings,
   log: Logger,
 ): Promise<void> {
-  const ref = parseImageRef(image);
+  const parsed = parseImageRef(image);
+  // workerImage only returns checked references; this guards the invariant, not the input.
+  if (!parsed.ok) throw new CycleError(`cannot pull the worker image: ${parsed.reason}`);
+  const ref = parsed.value;
   const auth = registryAuthFor(image, settings);
   log.info('pulling the worker image', {
     image,

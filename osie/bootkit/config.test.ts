@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hookSettings, parseCmdline } from '../lib/cmdline.ts';
-import { isSameWorker, registryAuthFor, workerContainer, workerEnv, workerImage } from './config.ts';
-
-const settings = (cmdline: string) => hookSettings(parseCmdline(cmdline));
+import { settingsFromText as settings } from '../lib/settings.ts';
+import {
+  bootkitWarnings,
+  isSameWorker,
+  registryAuthFor,
+  workerContainer,
+  workerEnv,
+  workerImage,
+} from './config.ts';
 
 test('tink_worker_image wins over docker_registry; docker_registry gives the default image', () => {
   assert.equal(
@@ -12,6 +17,37 @@ test('tink_worker_image wins over docker_registry; docker_registry gives the def
   );
   assert.equal(workerImage(settings('docker_registry=r.lan:5000')), 'r.lan:5000/tink-worker:latest');
   assert.equal(workerImage(settings('worker_id=x')), undefined);
+});
+
+test('docker_registry is path-joined as Hook does: host:5000/ gives host:5000/tink-worker:latest', () => {
+  assert.equal(workerImage(settings('docker_registry=host:5000/')), 'host:5000/tink-worker:latest');
+  assert.equal(workerImage(settings('docker_registry=host:5000//ns/')), 'host:5000/ns/tink-worker:latest');
+  assert.deepEqual(workerEnv(settings('docker_registry=host:5000/'))[0], 'DOCKER_REGISTRY=host:5000');
+  const s = settings('docker_registry=host:5000/ registry_username=u registry_password=p');
+  assert.equal(registryAuthFor('host:5000/tink-worker:latest', s)?.serveraddress, 'host:5000');
+});
+
+test("quotes around tink_worker_image are the kernel's, not part of the reference; an invalid one is ignored", () => {
+  assert.equal(workerImage(settings('tink_worker_image="quay.io/t/agent:v1"')), 'quay.io/t/agent:v1');
+  const bad = settings('tink_worker_image=Quay.io/T/Agent docker_registry=r.lan:5000');
+  assert.equal(workerImage(bad), 'r.lan:5000/tink-worker:latest');
+  assert.match(
+    bootkitWarnings(bad)[0] ?? '',
+    /^tink_worker_image=.*lower-case.*; ignored \(the worker image comes from docker_registry/,
+  );
+});
+
+test('grpc_authority is passed through unchanged; an invalid one becomes empty with a warning', () => {
+  assert.ok(workerEnv(settings('grpc_authority=tink.lan')).includes('TINKERBELL_GRPC_AUTHORITY=tink.lan'));
+  assert.ok(
+    workerEnv(settings('grpc_authority=10.0.2.2:42113')).includes('TINKERBELL_GRPC_AUTHORITY=10.0.2.2:42113'),
+  );
+  const bad = settings('grpc_authority=[::1');
+  assert.ok(workerEnv(bad).includes('TINKERBELL_GRPC_AUTHORITY='));
+  assert.match(
+    bootkitWarnings(bad)[0] ?? '',
+    /^grpc_authority="\[::1": .*; the worker gets an empty TINKERBELL_GRPC_AUTHORITY$/,
+  );
 });
 
 test('credentials go only to the registry equal to docker_registry', () => {
@@ -57,7 +93,7 @@ test('the worker environment always has all eleven keys, empty ones as KEY=', ()
     'DOCKER_REGISTRY=r:5000',
     'REGISTRY_USERNAME=u',
     'REGISTRY_PASSWORD=p=w',
-    'TINKERBELL_GRPC_AUTHORITY=t.lan:42113',
+    'TINKERBELL_GRPC_AUTHORITY=t.lan',
     'TINKERBELL_TLS=true',
     'TINKERBELL_INSECURE_TLS=false',
     'WORKER_ID=52:54:00:00:00:01',

@@ -3,14 +3,14 @@
  * hook-bootkit.service). SIGTERM stops the loop and leaves the worker container running.
  */
 import { optionValue, runMain } from '../lib/args.ts';
-import { createLogger } from '../lib/log.ts';
+import { warningReporter } from '../lib/warnings.ts';
 import { runBootkit } from './bootkit.ts';
 
 const USAGE = `Usage: hook-bootkit [--cmdline FILE] [--socket PATH]
 Starts the Tinkerbell worker container (tink-worker) from the kernel command line
 through the Docker Engine API, and restarts it whenever it stops.`;
 
-runMain('hook-bootkit', async (args) => {
+runMain('hook-bootkit', async (args, log) => {
   if (args.includes('--help')) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -18,7 +18,9 @@ runMain('hook-bootkit', async (args) => {
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
   await runBootkit({
-    log: createLogger({ component: 'hook-bootkit' }),
+    log,
+    // Said once per boot, not once per retry cycle.
+    reportWarning: warningReporter(log, 'hook-bootkit'),
     cmdlinePath: optionValue(args, '--cmdline'),
     socketPath: optionValue(args, '--socket'),
     signal: controller.signal,

@@ -1,13 +1,30 @@
 /**
  * hook-docker's decisions, free of I/O: the engine's daemon.json and the proxy environment
  * the engine reads through docker.service's `EnvironmentFile=` (read at each start, so no
- * `systemctl daemon-reload` is ever needed).
+ * `systemctl daemon-reload` is ever needed). Only checked values reach these files (settings.ts).
  */
-import type { HookSettings } from '../lib/cmdline.ts';
+import { formatHostPort } from '../lib/host-port.ts';
+import { type HookSettings, settingWarnings } from '../lib/settings.ts';
 
 export const DAEMON_JSON_PATH = '/etc/docker/daemon.json';
 /** Named by the docker.service drop-in shipped in the image (osie/units/docker.service.d). */
 export const DOCKER_ENV_PATH = '/run/hook/docker.env';
+/** Hook's port for syslog_host; a port given in syslog_host wins. */
+export const SYSLOG_PORT = 514;
+
+/** The command line keys hook-docker uses, and what it does when one is invalid. */
+const CONSEQUENCES: ReadonlyMap<string, string> = new Map([
+  ['syslog_host', 'no syslog log driver: container logs stay local (docker logs)'],
+  ['insecure_registries', 'that entry is left out of insecure-registries'],
+  ['HTTP_PROXY', 'the engine uses no HTTP proxy'],
+  ['HTTPS_PROXY', 'the engine uses no HTTPS proxy'],
+  ['NO_PROXY', 'that entry is left out of the engine NO_PROXY'],
+]);
+
+/** What hook-docker warns about: invalid values of the keys it uses, and what it does instead. */
+export function dockerWarnings(settings: HookSettings): string[] {
+  return settingWarnings(settings, CONSEQUENCES);
+}
 
 /**
  * No `hosts`: Debian's docker.service passes `-H fd://` (socket activation on
@@ -16,12 +33,10 @@ export const DOCKER_ENV_PATH = '/run/hook/docker.env';
  */
 export function daemonConfig(settings: HookSettings): Record<string, unknown> {
   const config: Record<string, unknown> = {};
-  if (settings.syslogHost !== '') {
+  if (settings.syslogHost !== undefined) {
+    const address = formatHostPort({ ...settings.syslogHost, port: settings.syslogHost.port ?? SYSLOG_PORT });
     config['log-driver'] = 'syslog';
-    config['log-opts'] = {
-      'syslog-address': `udp://${hostForUrl(settings.syslogHost)}:514`,
-      tag: '{{.Name}}',
-    };
+    config['log-opts'] = { 'syslog-address': `udp://${address}`, tag: '{{.Name}}' };
   }
   if (settings.insecureRegistries.length > 0) config['insecure-registries'] = settings.insecureRegistries;
   return config;
@@ -43,11 +58,6 @@ export function dockerProxyEnv(settings: HookSettings): string {
   add('HTTPS_PROXY', settings.httpsProxy);
   add('NO_PROXY', settings.noProxy);
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-}
-
-/** A bare IPv6 address needs brackets inside a URL. */
-function hostForUrl(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 function quoteForEnvironmentFile(value: string): string {

@@ -32,3 +32,20 @@ test('credential-like fields and registered secret values are masked', () => {
   assert.ok(!lines[0]!.includes('abc'));
   assert.match(lines[0]!, /registry_password=\*\*\* other=x-\*\*\*-y token=\*\*\*/);
 });
+
+test('a 1-character secret is masked as a whole token, not inside words', () => {
+  const { lines, log } = capture();
+  log.addSecret('a');
+  log.info('a banana', { value: 'a', note: 'x-a-y' });
+  assert.deepEqual(lines, ['level=info component=hook-test msg="*** banana" value=*** note=x-a-y']);
+});
+
+test('the registry_password token is masked in any message even when the value was never registered', () => {
+  const { lines, log } = capture();
+  log.error('the worker printed: REGISTRY_PASSWORD=pw TINKERBELL_TLS=false');
+  assert.equal(
+    lines[0],
+    'level=error component=hook-test msg="the worker printed: REGISTRY_PASSWORD=*** TINKERBELL_TLS=false"',
+  );
+  assert.equal(log.redact('registry_password=pw'), 'registry_password=***');
+});

@@ -4,12 +4,14 @@
  * the kernel command line asks for. networkd reads /run/systemd/network when it starts, so no
  * reload is needed.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { optionValue, runMain } from '../lib/args.ts';
-import { hookSettings, parseCmdline } from '../lib/cmdline.ts';
-import { createLogger } from '../lib/log.ts';
-import { type LinkInfo, planNetwork } from './networkd.ts';
+import { parseCmdline } from '../lib/cmdline.ts';
+import { credentialValues } from '../lib/redact.ts';
+import { hookSettings } from '../lib/settings.ts';
+import { warningReporter } from '../lib/warnings.ts';
+import { decideNetwork, LINK_WAIT_MS, type LinkInfo } from './networkd.ts';
 
 const NETWORK_DIR = 'run/systemd/network';
 const OUR_FILES = /^\d\d-hook-.*\.(network|netdev)$/;
@@ -17,19 +19,20 @@ const OUR_FILES = /^\d\d-hook-.*\.(network|netdev)$/;
 const USAGE = `Usage: hook-network [--cmdline FILE] [--root DIR] [--dry-run]
 Writes systemd-networkd files to /${NETWORK_DIR} from the kernel command line
 (DHCP on every Ethernet port by default; interface=, vlan_id=+hw_addr=, ipam=; ip= is left
-to systemd-network-generator). --dry-run prints the files instead of writing them.`;
+to systemd-network-generator). --dry-run prints the files instead of writing them.
+When a setting names a NIC by MAC, waits up to ${LINK_WAIT_MS / 1000} s for it to appear.`;
 
-runMain('hook-network', async (args) => {
+runMain('hook-network', async (args, log) => {
   if (args.includes('--help')) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const log = createLogger({ component: 'hook-network' });
-  const settings = hookSettings(
-    parseCmdline(await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1')),
-  );
-  const plan = planNetwork(settings, await listLinks());
-  for (const warning of plan.warnings) log.warn(warning);
+  const cmdline = parseCmdline(await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1'));
+  for (const secret of credentialValues(cmdline)) log.addSecret(secret);
+  const settings = hookSettings(cmdline);
+  const plan = await decideNetwork(settings, listLinks);
+  const report = warningReporter(log, 'hook-network');
+  for (const warning of plan.warnings) report(warning);
   if (args.includes('--dry-run')) {
     for (const [name, text] of plan.files) process.stdout.write(`# /${NETWORK_DIR}/${name}\n${text}`);
     if (plan.hostname !== undefined) process.stdout.write(`# hostname ${plan.hostname}\n`);
@@ -47,10 +50,15 @@ runMain('hook-network', async (args) => {
   log.info('wrote the network configuration', {
     files: [...plan.files.keys()].join(','),
     hostname: plan.hostname,
+    waited_ms: plan.waitedMs,
   });
 });
 
-/** Interfaces present now (names may still be renamed by udev: files match on MAC where it matters). */
+/**
+ * Interfaces present now. A link counts as initialized once udev has written its database entry
+ * (/run/udev/data/n<ifindex>), which happens after udev's rename, so its name is final; without
+ * a running udev (no /run/udev/data) names never change and every link counts as initialized.
+ */
 async function listLinks(): Promise<LinkInfo[]> {
   const links: LinkInfo[] = [];
   let names: string[] = [];
@@ -59,15 +67,26 @@ async function listLinks(): Promise<LinkInfo[]> {
   } catch {
     return links;
   }
+  const udevRunning = await exists('/run/udev/data');
   for (const name of names) {
     if (name === 'lo') continue;
     try {
-      links.push({ name, mac: (await readFile(`/sys/class/net/${name}/address`, 'utf8')).trim() });
+      const mac = (await readFile(`/sys/class/net/${name}/address`, 'utf8')).trim();
+      const ifindex = (await readFile(`/sys/class/net/${name}/ifindex`, 'utf8')).trim();
+      const initialized = !udevRunning || (await exists(`/run/udev/data/n${ifindex}`));
+      links.push({ name, mac, initialized });
     } catch {
-      // The link vanished meanwhile.
+      // The link vanished (or was renamed) meanwhile; the next poll sees it again.
     }
   }
   return links;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The kernel hostname directly (no D-Bus this early), and /etc/hostname for later readers. */

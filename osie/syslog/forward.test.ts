@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { parseCmdline } from '../lib/cmdline.ts';
+import { credentialValues, Redactor } from '../lib/redact.ts';
 import { MAX_MESSAGE_BYTES, parseJournalLine, syslogLine } from './forward.ts';
+
+const none = (text: string) => text;
+
+/** The redactor hook-syslog builds from the command line of the boot. */
+function forwarderRedactor(cmdline: string): (text: string) => string {
+  const redactor = new Redactor();
+  for (const secret of credentialValues(parseCmdline(cmdline))) redactor.add(secret);
+  return (text) => redactor.redact(text);
+}
 
 test('a service line becomes an RFC 5424 line with the journal priority and facility', () => {
   const line = syslogLine(
@@ -15,6 +27,7 @@ test('a service line becomes an RFC 5424 line with the journal priority and faci
       __REALTIME_TIMESTAMP: '1700000000123456',
     },
     'fallback',
+    none,
   );
   assert.equal(
     line,
@@ -23,7 +36,7 @@ test('a service line becomes an RFC 5424 line with the journal priority and faci
 });
 
 test('kernel messages keep facility 0; missing fields become "-"; bytes are decoded', () => {
-  const line = syslogLine({ MESSAGE: [104, 105, 10], PRIORITY: '3', SYSLOG_FACILITY: '0' }, 'host one');
+  const line = syslogLine({ MESSAGE: [104, 105, 10], PRIORITY: '3', SYSLOG_FACILITY: '0' }, 'host one', none);
   assert.equal(line, '<3>1 - hostone - - - - hi');
 });
 
@@ -31,12 +44,13 @@ test('the unit name stands in for a missing identifier; bad numbers fall back to
   const line = syslogLine(
     { MESSAGE: 'x', PRIORITY: '42', SYSLOG_FACILITY: 'x', _SYSTEMD_UNIT: 'hook-docker.service' },
     'h',
+    none,
   );
   assert.equal(line, '<30>1 - h hook-docker - - - x');
 });
 
 test('long messages are cut', () => {
-  const line = syslogLine({ MESSAGE: 'é'.repeat(MAX_MESSAGE_BYTES) }, 'h');
+  const line = syslogLine({ MESSAGE: 'é'.repeat(MAX_MESSAGE_BYTES) }, 'h', none);
   assert.ok(Buffer.byteLength(line) < MAX_MESSAGE_BYTES + 40);
 });
 
@@ -45,4 +59,63 @@ test('journal lines that are not JSON objects are skipped, never thrown', () => 
   assert.equal(parseJournalLine('{oops'), undefined);
   assert.equal(parseJournalLine('[1]'), undefined);
   assert.deepEqual(parseJournalLine('{"MESSAGE":"a"}'), { MESSAGE: 'a' });
+});
+
+const BOOT = (password: string) =>
+  `console=ttyS1,115200 docker_registry=10.0.2.2:5000 registry_username=admin registry_password=${password} syslog_host=10.0.2.2`;
+
+test("the kernel's own command line line reaches syslog_host without the password, whatever its length", () => {
+  for (const password of ['a', 'pw', 'hunter2-Very-Secret']) {
+    const line = syslogLine(
+      {
+        MESSAGE: `Kernel command line: ${BOOT(password)}`,
+        PRIORITY: '5',
+        SYSLOG_FACILITY: '0',
+        SYSLOG_IDENTIFIER: 'kernel',
+      },
+      'h',
+      forwarderRedactor(BOOT(password)),
+    );
+    assert.equal(
+      line,
+      '<5>1 - h kernel - - - Kernel command line: console=ttyS1,115200 docker_registry=10.0.2.2:5000 registry_username=admin registry_password=*** syslog_host=10.0.2.2',
+    );
+  }
+});
+
+test('any forwarded line loses the password value; a 1-character one only where it stands alone', () => {
+  const redact = forwarderRedactor(BOOT('a'));
+  const forward = (message: string, app = 'tink-worker') =>
+    syslogLine({ MESSAGE: message, SYSLOG_IDENTIFIER: app }, 'h', redact);
+  assert.equal(
+    forward('auth with "a" failed for admin at a banana stand'),
+    '<30>1 - h tink-worker - - - auth with "***" failed for admin at *** banana stand',
+  );
+  assert.equal(forward('x', 'a'), '<30>1 - h *** - - - x', 'header fields too');
+  const long = forwarderRedactor(BOOT('hunter2-Very-Secret'));
+  const cut = syslogLine({ MESSAGE: `${'x'.repeat(MAX_MESSAGE_BYTES - 5)}hunter2-Very-Secret` }, 'h', long);
+  assert.ok(!cut.includes('hunter2'), 'redacted before the cut, so no half survives');
+  assert.ok(cut.endsWith('xxxxx***'));
+});
+
+test('property: no forwarded line ever carries registry_password=<value>, for any value and message', () => {
+  const password = fc.string({
+    unit: fc.constantFrom(...'ab1=:@/"\\%-_.'.split('')),
+    minLength: 1,
+    maxLength: 10,
+  });
+  const text = fc.string({ maxLength: 60 });
+  fc.assert(
+    fc.property(password, text, text, (value, before, after) => {
+      fc.pre(!value.startsWith('"'));
+      const line = syslogLine(
+        { MESSAGE: `${before} registry_password=${value} ${after}` },
+        'h',
+        forwarderRedactor(BOOT(value)),
+      );
+      assert.ok(!line.includes(`registry_password=${value}`), line);
+      assert.ok(line.includes('registry_password=***'), line);
+    }),
+    { numRuns: 500 },
+  );
 });

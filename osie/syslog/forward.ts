@@ -1,7 +1,9 @@
 /**
  * hook-syslog's decisions, free of I/O: one journal entry (`journalctl -o json`) → one syslog
  * line (RFC 5424) for syslog_host, so the OS's own service logs reach the same place as the
- * containers' (Docker's syslog log driver).
+ * containers' (Docker's syslog log driver). Every line leaves redacted: the journal holds lines
+ * we did not write (the kernel's `Kernel command line: … registry_password=…`, systemd quoting
+ * /proc/cmdline), and syslog over UDP is plain text on the wire.
  */
 
 /** The fields of a `journalctl -o json` entry this forwarder reads; MESSAGE may be bytes. */
@@ -42,24 +44,36 @@ function messageText(message: JournalEntry['MESSAGE']): string {
   return '';
 }
 
+function redactField(text: string | undefined, redact: (text: string) => string): string | undefined {
+  return text === undefined ? undefined : redact(text);
+}
+
 function timestamp(realtimeMicros: string | undefined): string {
   if (realtimeMicros === undefined || !/^\d+$/.test(realtimeMicros)) return '-';
   return new Date(Number(BigInt(realtimeMicros) / 1000n)).toISOString();
 }
 
-/** `<PRI>1 TIMESTAMP HOST APP PROCID - - MESSAGE`, the message cut to MAX_MESSAGE_BYTES. */
-export function syslogLine(entry: JournalEntry, fallbackHost: string): string {
+/**
+ * `<PRI>1 TIMESTAMP HOST APP PROCID - - MESSAGE`, the message cut to MAX_MESSAGE_BYTES.
+ * `redact` (redact.ts's rules with this boot's credentials) applies to the message and to the
+ * free-text header fields before they are cut, so a secret cannot survive in a cut-off half.
+ */
+export function syslogLine(
+  entry: JournalEntry,
+  fallbackHost: string,
+  redact: (text: string) => string,
+): string {
   const facility = intIn(entry.SYSLOG_FACILITY, 0, 23, DEFAULT_FACILITY);
   const severity = intIn(entry.PRIORITY, 0, 7, DEFAULT_SEVERITY);
   const app = entry.SYSLOG_IDENTIFIER ?? entry._SYSTEMD_UNIT?.replace(/\.service$/, '') ?? entry._COMM;
-  let message = messageText(entry.MESSAGE).replace(/\n+$/, '');
+  let message = redact(messageText(entry.MESSAGE).replace(/\n+$/, ''));
   const bytes = Buffer.from(message, 'utf8');
   if (bytes.byteLength > MAX_MESSAGE_BYTES) message = bytes.subarray(0, MAX_MESSAGE_BYTES).toString('utf8');
   return [
     `<${facility * 8 + severity}>1`,
     timestamp(entry.__REALTIME_TIMESTAMP),
-    headerField(entry._HOSTNAME ?? fallbackHost, 255),
-    headerField(app, 48),
+    headerField(redactField(entry._HOSTNAME ?? fallbackHost, redact), 255),
+    headerField(redactField(app, redact), 48),
     headerField(entry._PID, 128),
     '-',
     '-',
