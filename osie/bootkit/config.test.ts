@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { parseImageRef } from '../lib/image-ref.ts';
 import { settingsFromText as settings } from '../lib/settings.ts';
 import {
   bootkitWarnings,
@@ -122,4 +124,30 @@ test('a running worker with the same image and our environment is adopted', () =
   assert.ok(!isSameWorker({ Config: { Image: 'r:5000/tw:v2', Env: env } }, wanted));
   assert.ok(!isSameWorker({ Config: { Image: 'r:5000/tw:latest', Env: env.slice(0, -1) } }, wanted));
   assert.ok(!isSameWorker({ Config: { Image: 'r:5000/tw:latest', Env: null } }, wanted));
+});
+
+test('property: the worker decisions never throw, and the image they pick is always a valid reference', () => {
+  const keys = [
+    'tink_worker_image',
+    'docker_registry',
+    'registry_username',
+    'registry_password',
+    'grpc_authority',
+  ];
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom('r.lan:5000/', 'Quay.io/x', '"q.io/x:v1"', '[::1', 'docker.io', '../..', '.'),
+  );
+  const pair = fc.tuple(fc.constantFrom(...keys), value).map(([k, v]) => `${k}=${v}`);
+  fc.assert(
+    fc.property(fc.array(pair, { maxLength: 6 }), (pairs) => {
+      const s = settings(pairs.join(' '));
+      const image = workerImage(s);
+      if (image === undefined) return;
+      assert.ok(parseImageRef(image).ok, image);
+      registryAuthFor(image, s);
+      assert.equal(workerContainer(image, s).Env.length, 11);
+    }),
+    { numRuns: 3000 },
+  );
 });

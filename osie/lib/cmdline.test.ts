@@ -61,7 +61,7 @@ test('property: the words are exactly those of the kernel next_arg() on arbitrar
     fc.property(latin1, (text) => {
       assert.deepEqual(cmdlineWords(text), kernelModel(text));
     }),
-    { numRuns: 2000 },
+    { numRuns: 5000 },
   );
 });
 
@@ -72,7 +72,7 @@ test('property: quotes and spaces mixed into key=value words still follow the ke
       const text = pieces.join('');
       assert.deepEqual(cmdlineWords(text), kernelModel(text));
     }),
-    { numRuns: 2000 },
+    { numRuns: 5000 },
   );
 });
 

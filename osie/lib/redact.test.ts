@@ -95,7 +95,7 @@ test('property: a registered secret never survives as a whole token or in key=va
       if (value.length >= MIN_SUBSTRING_SECRET) assert.ok(!out.includes(value), out);
       for (const word of out.split(/\s+/)) assert.notEqual(word, value, out);
     }),
-    { numRuns: 400 },
+    { numRuns: 1000 },
   );
 });
 
@@ -105,7 +105,7 @@ test('property: text without credential keys, URLs or the secret comes back unch
       fc.pre(!text.includes(value) && !/registry_password/i.test(text) && !text.includes('://'));
       assert.equal(redactorFor(value).redact(text), text);
     }),
-    { numRuns: 400 },
+    { numRuns: 1000 },
   );
 });
 
@@ -132,7 +132,7 @@ test('property: redact never throws and is idempotent', () => {
       const once = r.redact(text);
       assert.equal(r.redact(once), once);
     }),
-    { numRuns: 400 },
+    { numRuns: 1000 },
   );
   assert.equal(MASK, '***');
 });

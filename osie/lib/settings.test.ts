@@ -206,11 +206,11 @@ test('property: never throws, and every value that comes out passes its own pars
       for (const entry of s.interfaces) assert.match(entry, /^[A-Za-z0-9_.:@*?-]{1,15}$/);
       for (const warning of s.warnings) assert.ok(CONTRACT_KEYS.includes(warning.key));
     }),
-    { numRuns: 1500 },
+    { numRuns: 3000 },
   );
   const bytes = fc.uint8Array({ maxLength: 800 }).map((b) => Buffer.from(b).toString('latin1'));
   fc.assert(
     fc.property(bytes, (text) => void settingsFromText(text)),
-    { numRuns: 1000 },
+    { numRuns: 3000 },
   );
 });

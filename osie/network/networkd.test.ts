@@ -252,6 +252,6 @@ test('property: planning never throws and never writes a raw command line value 
         assert.match(text, /^[A-Za-z0-9_.:@*?!=/ \n[\]#',-]*$/, text);
       }
     }),
-    { numRuns: 1500 },
+    { numRuns: 3000 },
   );
 });

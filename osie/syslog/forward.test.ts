@@ -54,6 +54,21 @@ test('long messages are cut', () => {
   assert.ok(Buffer.byteLength(line) < MAX_MESSAGE_BYTES + 40);
 });
 
+test("fields in journalctl's other JSON forms (bytes, repeated values, numbers) are read, never thrown on", () => {
+  assert.equal(
+    syslogLine(
+      { MESSAGE: ['first', 'second'], SYSLOG_IDENTIFIER: [107, 101, 114, 110, 101, 108], _PID: 7 },
+      'h',
+      none,
+    ),
+    '<30>1 - h kernel 7 - - first',
+  );
+  assert.equal(
+    syslogLine({ SYSLOG_IDENTIFIER: [], _HOSTNAME: null, MESSAGE: {} }, 'h', none),
+    '<30>1 - h - - - - ',
+  );
+});
+
 test('journal lines that are not JSON objects are skipped, never thrown', () => {
   assert.equal(parseJournalLine(''), undefined);
   assert.equal(parseJournalLine('{oops'), undefined);
@@ -117,5 +132,44 @@ test('property: no forwarded line ever carries registry_password=<value>, for an
       assert.ok(line.includes('registry_password=***'), line);
     }),
     { numRuns: 500 },
+  );
+});
+
+test('property: any journal line, JSON or not, gives no line or one line, never an exception', () => {
+  const field = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.constant(null),
+    fc.array(fc.integer({ min: -5, max: 300 }), { maxLength: 10 }),
+  );
+  const entry = fc.dictionary(
+    fc.constantFrom(
+      'MESSAGE',
+      'PRIORITY',
+      'SYSLOG_FACILITY',
+      'SYSLOG_IDENTIFIER',
+      '_SYSTEMD_UNIT',
+      '_COMM',
+      '_PID',
+      '_HOSTNAME',
+      '__REALTIME_TIMESTAMP',
+    ),
+    field,
+  );
+  const redact = forwarderRedactor(BOOT('a'));
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        entry.map((e) => JSON.stringify(e)),
+        fc.string({ maxLength: 80 }),
+      ),
+      (line) => {
+        const parsed = parseJournalLine(line);
+        if (parsed === undefined) return;
+        const out = syslogLine(parsed, 'h', redact);
+        assert.match(out, /^<\d{1,3}>1 /);
+      },
+    ),
+    { numRuns: 3000 },
   );
 });

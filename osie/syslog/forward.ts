@@ -6,18 +6,13 @@
  * /proc/cmdline), and syslog over UDP is plain text on the wire.
  */
 
-/** The fields of a `journalctl -o json` entry this forwarder reads; MESSAGE may be bytes. */
-export interface JournalEntry {
-  MESSAGE?: string | number[] | null;
-  PRIORITY?: string;
-  SYSLOG_FACILITY?: string;
-  SYSLOG_IDENTIFIER?: string;
-  _SYSTEMD_UNIT?: string;
-  _COMM?: string;
-  _PID?: string;
-  _HOSTNAME?: string;
-  __REALTIME_TIMESTAMP?: string;
-}
+/**
+ * A `journalctl -o json` entry. This forwarder reads MESSAGE, PRIORITY, SYSLOG_FACILITY,
+ * SYSLOG_IDENTIFIER, _SYSTEMD_UNIT, _COMM, _PID, _HOSTNAME and __REALTIME_TIMESTAMP. Any field
+ * may be a string, an array of byte values (journalctl's form for non-UTF-8 or binary data),
+ * an array of strings (a field set more than once), or null: see fieldText.
+ */
+export type JournalEntry = Record<string, unknown>;
 
 /** daemon: what journald assumes for service output without a facility of its own. */
 const DEFAULT_FACILITY = 3;
@@ -38,10 +33,13 @@ function headerField(text: string | undefined, maxLength: number): string {
   return clean === '' ? '-' : clean;
 }
 
-function messageText(message: JournalEntry['MESSAGE']): string {
-  if (typeof message === 'string') return message;
-  if (Array.isArray(message)) return Buffer.from(message).toString('utf8');
-  return '';
+/** A field as text: bytes decoded as UTF-8, the first value of a repeated field; undefined if absent. */
+function fieldText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (!Array.isArray(value)) return undefined;
+  if (value.every((item) => typeof item === 'number')) return Buffer.from(value as number[]).toString('utf8');
+  return value.length > 0 ? fieldText(value[0]) : undefined;
 }
 
 function redactField(text: string | undefined, redact: (text: string) => string): string | undefined {
@@ -63,18 +61,20 @@ export function syslogLine(
   fallbackHost: string,
   redact: (text: string) => string,
 ): string {
-  const facility = intIn(entry.SYSLOG_FACILITY, 0, 23, DEFAULT_FACILITY);
-  const severity = intIn(entry.PRIORITY, 0, 7, DEFAULT_SEVERITY);
-  const app = entry.SYSLOG_IDENTIFIER ?? entry._SYSTEMD_UNIT?.replace(/\.service$/, '') ?? entry._COMM;
-  let message = redact(messageText(entry.MESSAGE).replace(/\n+$/, ''));
+  const field = (name: string) => fieldText(entry[name]);
+  const facility = intIn(field('SYSLOG_FACILITY'), 0, 23, DEFAULT_FACILITY);
+  const severity = intIn(field('PRIORITY'), 0, 7, DEFAULT_SEVERITY);
+  const app =
+    field('SYSLOG_IDENTIFIER') ?? field('_SYSTEMD_UNIT')?.replace(/\.service$/, '') ?? field('_COMM');
+  let message = redact((field('MESSAGE') ?? '').replace(/\n+$/, ''));
   const bytes = Buffer.from(message, 'utf8');
   if (bytes.byteLength > MAX_MESSAGE_BYTES) message = bytes.subarray(0, MAX_MESSAGE_BYTES).toString('utf8');
   return [
     `<${facility * 8 + severity}>1`,
-    timestamp(entry.__REALTIME_TIMESTAMP),
-    headerField(redactField(entry._HOSTNAME ?? fallbackHost, redact), 255),
+    timestamp(field('__REALTIME_TIMESTAMP')),
+    headerField(redactField(field('_HOSTNAME') ?? fallbackHost, redact), 255),
     headerField(redactField(app, redact), 48),
-    headerField(entry._PID, 128),
+    headerField(field('_PID'), 128),
     '-',
     '-',
     message,
