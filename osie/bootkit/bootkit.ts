@@ -76,8 +76,9 @@ export async function runBootkit(options: BootkitOptions): Promise<void> {
 /** One attempt: configure, pull, (re)create, start, then watch. Returns how long the worker ran. */
 async function runCycle(options: BootkitOptions): Promise<number> {
   const { log, signal } = options;
-  const cmdline = parseCmdline(await readFile(options.cmdlinePath ?? '/proc/cmdline', 'latin1'));
-  for (const secret of credentialValues(cmdline)) log.addSecret(secret);
+  const cmdlineText = await readFile(options.cmdlinePath ?? '/proc/cmdline', 'latin1');
+  const cmdline = parseCmdline(cmdlineText);
+  for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
   log.addSecret(settings.registryPassword);
   for (const warning of bootkitWarnings(settings)) options.reportWarning?.(warning);

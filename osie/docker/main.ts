@@ -22,8 +22,9 @@ runMain('hook-docker', async (args, log) => {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const cmdline = parseCmdline(await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1'));
-  for (const secret of credentialValues(cmdline)) log.addSecret(secret);
+  const cmdlineText = await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1');
+  const cmdline = parseCmdline(cmdlineText);
+  for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
   const report = warningReporter(log, 'hook-docker');
   for (const warning of dockerWarnings(settings)) report(warning);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseCmdline } from './cmdline.ts';
 import { CREDENTIAL_KEYS, credentialValues, MASK, MIN_SUBSTRING_SECRET, Redactor } from './redact.ts';
 
 const redactorFor = (...secrets: string[]) => {
@@ -70,11 +69,15 @@ test(`secrets of ${MIN_SUBSTRING_SECRET}+ characters are masked even inside word
   assert.equal(r.redact(`http://u:${encodeURIComponent('p"w\\d\u0001xyz')}@h`), 'http://u:***@h');
 });
 
-test('credentialValues reads every credential key (and the trimmed spelling) from a parsed command line', () => {
+test('credentialValues reads every occurrence of every credential key, and the trimmed spelling', () => {
   assert.deepEqual(CREDENTIAL_KEYS, ['registry_password']);
-  assert.deepEqual(credentialValues(parseCmdline('registry_password="a b" registry_username=u')), ['a b']);
-  assert.deepEqual(credentialValues(new Map([['registry_password', 'pw\n']])), ['pw\n', 'pw']);
-  assert.deepEqual(credentialValues(parseCmdline('registry_password')), []);
+  assert.deepEqual(credentialValues('registry_password="a b" registry_username=u'), ['a b']);
+  assert.deepEqual(credentialValues('registry_password=first x registry_password=second'), [
+    'first',
+    'second',
+  ]);
+  assert.deepEqual(credentialValues('registry_password="pw\n"'), ['pw\n', 'pw']);
+  assert.deepEqual(credentialValues('registry_password registry_password='), []);
 });
 
 // Secrets without `*` (the mask's own character) and without whitespace (a kernel word).

@@ -24,6 +24,8 @@
  *      4.2e-6 for k = 3 (several per 2 KB line budget over a boot), hence the threshold.
  */
 
+import { cmdlineWords } from './cmdline.ts';
+
 /** Kernel command line keys whose values are credentials. The only list: add new keys here. */
 export const CREDENTIAL_KEYS: readonly string[] = ['registry_password'];
 
@@ -53,18 +55,20 @@ const KEY_VALUE_PATTERNS: readonly RegExp[] = [
 /** `scheme://user:password@`: group 1 is the password. */
 const URL_PASSWORD = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/@:]*:([^\s/@]+)@/dgiu;
 
-/** The values of every credential key on a parsed command line (see CREDENTIAL_KEYS). */
-export function credentialValues(cmdline: ReadonlyMap<string, string>): string[] {
-  const values: string[] = [];
-  for (const key of CREDENTIAL_KEYS) {
-    const value = cmdline.get(key);
-    if (value === undefined || value === '') continue;
-    values.push(value);
+/**
+ * The values of every credential key on a command line (see CREDENTIAL_KEYS), every occurrence,
+ * not only the last one that counts: the kernel's own log line shows them all.
+ */
+export function credentialValues(cmdlineText: string): string[] {
+  const values = new Set<string>();
+  for (const [key, value] of cmdlineWords(cmdlineText)) {
+    if (!CREDENTIAL_KEYS.includes(key) || value === undefined || value === '') continue;
+    values.add(value);
     // The settings trim trailing newlines (as Hook does); mask both spellings.
     const trimmed = value.replace(/[\r\n]+$/, '');
-    if (trimmed !== value && trimmed !== '') values.push(trimmed);
+    if (trimmed !== '') values.add(trimmed);
   }
-  return values;
+  return [...values];
 }
 
 export class Redactor {

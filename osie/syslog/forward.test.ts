@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseCmdline } from '../lib/cmdline.ts';
 import { credentialValues, Redactor } from '../lib/redact.ts';
 import { MAX_MESSAGE_BYTES, parseJournalLine, syslogLine } from './forward.ts';
 
@@ -10,7 +9,7 @@ const none = (text: string) => text;
 /** The redactor hook-syslog builds from the command line of the boot. */
 function forwarderRedactor(cmdline: string): (text: string) => string {
   const redactor = new Redactor();
-  for (const secret of credentialValues(parseCmdline(cmdline))) redactor.add(secret);
+  for (const secret of credentialValues(cmdline)) redactor.add(secret);
   return (text) => redactor.redact(text);
 }
 

@@ -32,9 +32,10 @@ runMain('hook-syslog', async (args, log) => {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const cmdline = parseCmdline(await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1'));
+  const cmdlineText = await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1');
+  const cmdline = parseCmdline(cmdlineText);
   // The same rules for our own lines and for every forwarded journal line.
-  for (const secret of credentialValues(cmdline)) log.addSecret(secret);
+  for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
   log.addSecret(settings.registryPassword);
   const report = warningReporter(log, 'hook-syslog');
