@@ -20,7 +20,7 @@ const USAGE = `Usage: hook-network [--cmdline FILE] [--root DIR] [--dry-run]
 Writes systemd-networkd files to /${NETWORK_DIR} from the kernel command line
 (DHCP on every Ethernet port by default; interface=, vlan_id=+hw_addr=, ipam=; ip= is left
 to systemd-network-generator). --dry-run prints the files instead of writing them.
-When a setting names a NIC by MAC, waits up to ${LINK_WAIT_MS / 1000} s for it to appear.`;
+When a setting names a NIC by MAC, waits up to ${LINK_WAIT_MS / 1000} s for it to appear (not with --dry-run).`;
 
 runMain('hook-network', async (args, log) => {
   if (args.includes('--help')) {
@@ -31,7 +31,10 @@ runMain('hook-network', async (args, log) => {
   const cmdline = parseCmdline(cmdlineText);
   for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
-  const plan = await decideNetwork(settings, listLinks);
+  // On a running machine (where --dry-run is for inspection) the links have long settled.
+  const plan = await decideNetwork(settings, listLinks, {
+    timeoutMs: args.includes('--dry-run') ? 0 : LINK_WAIT_MS,
+  });
   const report = warningReporter(log, 'hook-network');
   for (const warning of plan.warnings) report(warning);
   if (args.includes('--dry-run')) {
