@@ -3,6 +3,7 @@
  * once from the base set plus the spec; systemd-sysusers adds the packages' own system users
  * (from /usr/lib/sysusers.d) at boot.
  */
+import { HookError } from '../errors.ts';
 import { fileNode, imagePath, type Tree } from './tree.ts';
 
 export interface UserSpec {
@@ -20,7 +21,12 @@ export interface GroupSpec {
   gid: number;
 }
 
-const BASE_GROUPS: GroupSpec[] = [
+/**
+ * The static users and groups of Debian's base-passwd (passwd.master, group.master), which
+ * base-passwd installs as /etc/passwd and /etc/group, plus the groups udev's rules name
+ * (systemd's basic.conf). File owners in the spec may name any of them.
+ */
+export const BASE_GROUPS: readonly GroupSpec[] = [
   { name: 'root', gid: 0 },
   { name: 'daemon', gid: 1 },
   { name: 'bin', gid: 2 },
@@ -30,31 +36,59 @@ const BASE_GROUPS: GroupSpec[] = [
   { name: 'disk', gid: 6 },
   { name: 'lp', gid: 7 },
   { name: 'mail', gid: 8 },
+  { name: 'news', gid: 9 },
+  { name: 'uucp', gid: 10 },
+  { name: 'man', gid: 12 },
+  { name: 'proxy', gid: 13 },
   { name: 'kmem', gid: 15 },
   { name: 'dialout', gid: 20 },
+  { name: 'fax', gid: 21 },
+  { name: 'voice', gid: 22 },
   { name: 'cdrom', gid: 24 },
   { name: 'floppy', gid: 25 },
   { name: 'tape', gid: 26 },
   { name: 'sudo', gid: 27 },
   { name: 'audio', gid: 29 },
-  { name: 'video', gid: 44 },
+  { name: 'dip', gid: 30 },
+  { name: 'www-data', gid: 33 },
+  { name: 'backup', gid: 34 },
+  { name: 'operator', gid: 37 },
+  { name: 'list', gid: 38 },
+  { name: 'irc', gid: 39 },
+  { name: 'src', gid: 40 },
   { name: 'shadow', gid: 42 },
   { name: 'utmp', gid: 43 },
+  { name: 'video', gid: 44 },
+  { name: 'sasl', gid: 45 },
   { name: 'plugdev', gid: 46 },
   { name: 'staff', gid: 50 },
+  { name: 'games', gid: 60 },
   { name: 'users', gid: 100 },
-  { name: 'input', gid: 101 },
-  { name: 'kvm', gid: 102 },
-  { name: 'render', gid: 103 },
-  { name: 'sgx', gid: 104 },
+  { name: 'input', gid: 101 }, // systemd's basic.conf (udev rules)
+  { name: 'kvm', gid: 102 }, // systemd's basic.conf (udev rules)
+  { name: 'render', gid: 103 }, // systemd's basic.conf (udev rules)
+  { name: 'sgx', gid: 104 }, // systemd's basic.conf (udev rules)
   { name: 'nogroup', gid: 65534 },
 ];
 
-const BASE_USERS: UserSpec[] = [
+export const BASE_USERS: readonly UserSpec[] = [
   { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash', password: '' },
   { name: 'daemon', uid: 1, gid: 1, home: '/usr/sbin', shell: '/usr/sbin/nologin' },
   { name: 'bin', uid: 2, gid: 2, home: '/bin', shell: '/usr/sbin/nologin' },
   { name: 'sys', uid: 3, gid: 3, home: '/dev', shell: '/usr/sbin/nologin' },
+  { name: 'sync', uid: 4, gid: 65534, home: '/bin', shell: '/bin/sync' },
+  { name: 'games', uid: 5, gid: 60, home: '/usr/games', shell: '/usr/sbin/nologin' },
+  { name: 'man', uid: 6, gid: 12, home: '/var/cache/man', shell: '/usr/sbin/nologin' },
+  { name: 'lp', uid: 7, gid: 7, home: '/var/spool/lpd', shell: '/usr/sbin/nologin' },
+  { name: 'mail', uid: 8, gid: 8, home: '/var/mail', shell: '/usr/sbin/nologin' },
+  { name: 'news', uid: 9, gid: 9, home: '/var/spool/news', shell: '/usr/sbin/nologin' },
+  { name: 'uucp', uid: 10, gid: 10, home: '/var/spool/uucp', shell: '/usr/sbin/nologin' },
+  { name: 'proxy', uid: 13, gid: 13, home: '/bin', shell: '/usr/sbin/nologin' },
+  { name: 'www-data', uid: 33, gid: 33, home: '/var/www', shell: '/usr/sbin/nologin' },
+  { name: 'backup', uid: 34, gid: 34, home: '/var/backups', shell: '/usr/sbin/nologin' },
+  { name: 'list', uid: 38, gid: 38, home: '/var/list', shell: '/usr/sbin/nologin' },
+  { name: 'irc', uid: 39, gid: 39, home: '/run/ircd', shell: '/usr/sbin/nologin' },
+  { name: '_apt', uid: 42, gid: 65534, home: '/nonexistent', shell: '/usr/sbin/nologin' },
   { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: '/usr/sbin/nologin' },
 ];
 
@@ -69,14 +103,13 @@ export function writeUsersAndGroups(
   for (const user of users) {
     for (const group of user.groups ?? []) members.set(group, [...(members.get(group) ?? []), user.name]);
   }
-  const passwd = users.map(
-    (u) =>
-      `${u.name}:x:${u.uid}:${u.gid ?? u.uid}:${u.name}:${u.home ?? '/'}:${u.shell ?? '/usr/sbin/nologin'}`,
+  const passwd = users.map((u) =>
+    record([u.name, 'x', u.uid, u.gid ?? u.uid, u.name, u.home ?? '/', u.shell ?? '/usr/sbin/nologin']),
   );
   // root has an empty password: the consoles log in automatically, and there is no sshd.
-  const shadow = users.map((u) => `${u.name}:${u.password ?? '!*'}:0:0:99999:7:::`);
-  const group = groups.map((g) => `${g.name}:x:${g.gid}:${(members.get(g.name) ?? []).join(',')}`);
-  const gshadow = groups.map((g) => `${g.name}:!::${(members.get(g.name) ?? []).join(',')}`);
+  const shadow = users.map((u) => record([u.name, u.password ?? '!*', 0, 0, 99999, 7, '', '', '']));
+  const group = groups.map((g) => record([g.name, 'x', g.gid, (members.get(g.name) ?? []).join(',')]));
+  const gshadow = groups.map((g) => record([g.name, '!', '', (members.get(g.name) ?? []).join(',')]));
   tree.set(imagePath('etc/passwd'), fileNode(lines(passwd), 0o644));
   tree.set(imagePath('etc/group'), fileNode(lines(group), 0o644));
   tree.set(imagePath('etc/shadow'), fileNode(lines(shadow), 0o640, 0, 42));
@@ -88,6 +121,26 @@ function mergeByName<T extends { name: string }>(base: readonly T[], extra: read
   const byName = new Map(base.map((item) => [item.name, item]));
   for (const item of extra) byName.set(item.name, item);
   return [...byName.values()];
+}
+
+/**
+ * One line of passwd, shadow, group or gshadow. The spec loader already refuses values that
+ * could add a field or a line; this is the last guard before the file is written.
+ */
+function record(fields: ReadonlyArray<string | number>): string {
+  for (const field of fields) {
+    if (typeof field === 'string' && /[:\n\r\0]/.test(field)) {
+      // The value is not repeated: it may be a password hash.
+      throw new HookError(
+        'E_SPEC',
+        `Refusing the account line of "${String(fields[0]).replace(/[^\x20-\x7e]/g, '?')}": a field contains ":" or a line break`,
+        {
+          hint: 'Account names, homes, shells and password hashes may not contain ":" or control characters',
+        },
+      );
+    }
+  }
+  return fields.join(':');
 }
 
 function lines(items: string[]): string {

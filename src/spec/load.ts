@@ -3,8 +3,8 @@
  * as `<file>:<line>:<col>: <path in document>: <what is wrong>`. The loaded spec keeps its
  * YAML document so later stages (the resolver's "unknown package") can point at a node too.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Document,
@@ -19,8 +19,19 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { HookError } from '../errors.ts';
-import { editDistance } from '../util/edit-distance.ts';
+import {
+  documentProblems,
+  MAX_ALIAS_COUNT,
+  MAX_DEPTH,
+  MAX_SPEC_BYTES,
+  nestingProblem,
+  sizeProblem,
+} from './limits.ts';
+import { quote } from './names.ts';
+import { didYouMean } from './near.ts';
 import { type Spec, specSchema } from './schema.ts';
+
+export { didYouMean } from './near.ts';
 
 /** The default spec, built into the tool: hook.yaml at the repository root. */
 export const DEFAULT_SPEC_FILE = new URL('../../hook.yaml', import.meta.url);
@@ -42,6 +53,8 @@ export interface LoadedSpec {
   path: string;
   /** Absolute directory of the spec file; `files[].source` is relative to it. */
   dir: string;
+  /** Whether `files[].source` may name files outside `dir` (`--allow-outside-sources`). */
+  allowOutsideSources: boolean;
   /** Where a node of the document is (or its nearest existing ancestor); undefined for an empty file. */
   locate(path: DocPath): SpecPosition | undefined;
 }
@@ -53,14 +66,25 @@ export interface SpecProblem {
   /** Path in the document, e.g. `kernel.modules[2]`. */
   path: string;
   message: string;
+  /** What to do about it; the error's hint gathers those of its problems. */
+  hint?: string;
 }
 
-/** All problems of one spec file; the message lists them one per line. */
+/** A broken spec can have thousands of problems; the first ones are enough to act on. */
+const MAX_PROBLEMS_SHOWN = 50;
+
+/** All problems of one spec file; the message lists them one per line (the first 50). */
 export class SpecError extends HookError {
   readonly problems: SpecProblem[];
 
   constructor(problems: SpecProblem[], hint?: string) {
-    super('E_SPEC', problems.map(formatProblem).join('\n'), hint === undefined ? {} : { hint });
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
+    const hints = [...new Set(shown.flatMap((p) => (p.hint === undefined ? [] : [p.hint])))];
+    const joined = hint ?? (hints.length > 0 ? hints.join('\n') : undefined);
+    const more = problems.length - shown.length;
+    const lines = shown.map(formatProblem);
+    if (more > 0) lines.push(`… and ${more} more problems`);
+    super('E_SPEC', lines.join('\n'), joined === undefined ? {} : { hint: joined });
     this.problems = problems;
   }
 }
@@ -92,40 +116,61 @@ export function specError(
   return new SpecError([{ file: loaded.file, ...at, path: formatDocPath(path), message }], hint);
 }
 
-/** The closest candidate to a misspelt word, if one is close enough to be what was meant. */
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
-  let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const candidate of candidates) {
-    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
 /**
  * Loads and validates a spec: the user's file, or the built-in default when `file` is undefined.
  * Throws a SpecError (E_SPEC) listing every problem.
  */
-export function loadSpec(file?: string): LoadedSpec {
+export function loadSpec(file?: string, options: ParseOptions = {}): LoadedSpec {
   const path = file === undefined ? fileURLToPath(DEFAULT_SPEC_FILE) : resolve(file);
   const shown = file ?? displayName(path);
-  let text: string;
+  return parseSpec(readSpecText(path, shown), shown, dirname(path), path, options);
+}
+
+export interface ParseOptions {
+  /** Let `files[].source` name files outside the spec's folder (default: refused). */
+  allowOutsideSources?: boolean | undefined;
+}
+
+/**
+ * The spec's text, refused before it is read when it is over MAX_SPEC_BYTES: the size is
+ * taken from the open file, and at most one byte more than the limit is ever read.
+ */
+function readSpecText(path: string, shown: string): string {
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const tooBig = stat.isFile() ? sizeProblem(stat.size) : undefined;
+    if (tooBig !== undefined) throw oversized(shown, tooBig);
+    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      // A pipe or a file that grew since fstat: stop one byte past the limit.
+      if (length > MAX_SPEC_BYTES)
+        throw oversized(shown, `the spec is over the limit of ${MAX_SPEC_BYTES} bytes`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
   } catch (error) {
+    if (error instanceof HookError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new HookError('E_SPEC', `Cannot read spec file ${shown}: ${reason}`, {
-      hint: 'Give the path of a hook.yaml, or no --spec to use the built-in default',
+      hint: 'Give the path of a hook.yaml, or none to use the built-in default',
       cause: error,
     });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  return parseSpec(text, shown, dirname(path), path);
+}
+
+function oversized(file: string, why: string): SpecError {
+  return new SpecError(
+    [{ file, line: 1, col: 1, path: '(document)', message: why }],
+    `A hook.yaml is a few KiB (the default is 9 KiB); check that ${file} is the spec you meant`,
+  );
 }
 
 function displayName(path: string): string {
@@ -134,9 +179,32 @@ function displayName(path: string): string {
 }
 
 /** Validates spec text; `file` names it in messages and `dir` anchors `files[].source`. */
-export function parseSpec(text: string, file: string, dir: string, path = resolve(dir, file)): LoadedSpec {
+export function parseSpec(
+  text: string,
+  file: string,
+  dir: string,
+  path = resolve(dir, file),
+  options: ParseOptions = {},
+): LoadedSpec {
+  const allowOutsideSources = options.allowOutsideSources === true;
+  const tooBig = sizeProblem(Buffer.byteLength(text));
+  if (tooBig !== undefined) throw oversized(file, tooBig);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const limitError = (problem: { offset: number; message: string }[]) => {
+    // Positions need the line starts, which the lexer-level check has not recorded yet.
+    const counter = new LineCounter();
+    counter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
+    return new SpecError(
+      problem.map((p) => ({ file, ...counter.linePos(p.offset), path: 'YAML', message: p.message })),
+      `Nesting is limited to ${MAX_DEPTH} levels and aliases to ${MAX_ALIAS_COUNT}; hook.yaml needs neither much`,
+    );
+  };
+  const deep = nestingProblem(text);
+  if (deep !== undefined) throw limitError([deep]);
+  // yaml's uniqueKeys compares each key with every earlier one (40 000 keys: 95 s); duplicate
+  // keys are found below in one pass instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const position = (offset: number): SpecPosition => lineCounter.linePos(offset);
   const locate = (docPath: DocPath): SpecPosition | undefined => {
     const node = nodeAt(doc, docPath);
@@ -146,18 +214,43 @@ export function parseSpec(text: string, file: string, dir: string, path = resolv
     at: SpecPosition | undefined,
     docPath: DocPath | string,
     message: string,
+    hint?: string,
   ): SpecProblem => ({
     file,
     ...(at ?? { line: 1, col: 1 }),
     path: typeof docPath === 'string' ? docPath : formatDocPath(docPath),
     message,
+    ...(hint === undefined ? {} : { hint }),
   });
 
-  const syntax = syntaxProblems(doc, position).map((p) => problem(p.at, 'YAML syntax', p.message));
+  const syntax = parseProblems(doc, position).map((p) => problem(p.at, 'YAML syntax', p.message));
   if (syntax.length > 0) throw new SpecError(sorted(syntax));
+  // Before any alias is resolved: resolving one walks the whole document.
+  const limits = documentProblems(doc);
+  if (limits.length > 0) throw limitError(limits);
+  const aliases = [...aliasProblems(doc, position), ...duplicateKeys(doc, position)].map((p) =>
+    problem(p.at, 'YAML syntax', p.message),
+  );
+  if (aliases.length > 0) throw new SpecError(sorted(aliases));
 
   readModesAsOctal(doc, text);
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml's guard against alias expansion ("billion laughs"); the message names no node.
+    const at = expandingAlias(doc);
+    throw new SpecError(
+      [
+        problem(
+          at?.range ? position(at.range[0]) : undefined,
+          'YAML',
+          `${at ? `alias *${at.source}: ` : ''}aliases expand to too much data (${(error as Error).message})`,
+        ),
+      ],
+      'Write the values out, or use fewer aliases of aliases',
+    );
+  }
   const problems: SpecProblem[] = [];
   const result = specSchema.safeParse(raw ?? {});
   if (!result.success) {
@@ -166,30 +259,84 @@ export function parseSpec(text: string, file: string, dir: string, path = resolv
         const at =
           found.key === undefined ? locate(found.path) : locateKey(doc, found.path, found.key, position);
         const where = found.key === undefined ? found.path : [...found.path, found.key];
-        problems.push(problem(at, where, found.message));
+        problems.push(problem(at, where, found.message, found.hint));
       }
     }
   }
-  for (const missing of missingSources(raw, dir))
-    problems.push(problem(locate(missing.path), missing.path, missing.message));
+  for (const bad of sourceProblems(raw, dir, allowOutsideSources))
+    problems.push(problem(locate(bad.path), bad.path, bad.message, bad.hint));
   if (problems.length > 0 || !result.success) throw new SpecError(sorted(problems));
 
   const spec = result.data;
   for (const entry of spec.files) if (entry.source !== undefined) entry.source = resolve(dir, entry.source);
-  return { spec, file, path, dir, locate };
+  return { spec, file, path, dir, allowOutsideSources, locate };
+}
+
+/** The alias yaml most likely gave up on: the first whose anchor holds aliases itself. */
+function expandingAlias(doc: Document): (Node & { source: string }) | undefined {
+  let first: (Node & { source: string }) | undefined;
+  let nested: (Node & { source: string }) | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      first ??= alias;
+      const target = alias.resolve(doc);
+      let holdsAlias = false;
+      if (target)
+        visit(target, {
+          Alias: () => {
+            holdsAlias = true;
+            return visit.BREAK;
+          },
+        });
+      if (holdsAlias) {
+        nested = alias;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return nested ?? first;
 }
 
 function sorted(problems: SpecProblem[]): SpecProblem[] {
   return problems.slice().sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
-function syntaxProblems(doc: Document, position: (offset: number) => SpecPosition) {
-  const found = doc.errors.map((error) => ({ at: position(error.pos[0]), message: error.message }));
-  if (found.length > 0) return found;
+function parseProblems(doc: Document, position: (offset: number) => SpecPosition) {
+  // yaml reports its own stack overflow on deep input as a parse error; say what it means.
+  return doc.errors.map((error) => ({
+    at: position(error.pos[0]),
+    message: /call stack/i.test(error.message)
+      ? `nesting is deeper than the parser can follow`
+      : error.message,
+  }));
+}
+
+function aliasProblems(doc: Document, position: (offset: number) => SpecPosition) {
+  const found: { at: SpecPosition; message: string }[] = [];
   visit(doc, {
     Alias(_, alias) {
       if (alias.resolve(doc) === undefined && alias.range) {
         found.push({ at: position(alias.range[0]), message: `unknown alias *${alias.source}` });
+      }
+    },
+  });
+  return found;
+}
+
+/** Keys repeated in one mapping, each found with a set (scalar keys; others cannot clash in JSON terms). */
+function duplicateKeys(doc: Document, position: (offset: number) => SpecPosition) {
+  const found: { at: SpecPosition; message: string }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key)) continue;
+        const id = `${typeof key.value}:${String(key.value)}`;
+        if (seen.has(id) && key.range)
+          found.push({ at: position(key.range[0]), message: 'Map keys must be unique' });
+        seen.add(id);
       }
     },
   });
@@ -255,21 +402,63 @@ function readModesAsOctal(doc: Document, text: string): void {
   }
 }
 
-function missingSources(raw: unknown, dir: string): { path: DocPath; message: string }[] {
+/**
+ * `files[].source` must name a regular file, and one inside the spec's folder once symlinks
+ * are resolved (a spec from elsewhere must not copy /etc/shadow into an image), unless
+ * outside sources are allowed.
+ */
+function sourceProblems(
+  raw: unknown,
+  dir: string,
+  allowOutside: boolean,
+): { path: DocPath; message: string; hint?: string }[] {
   const files = isRecord(raw) ? raw.files : undefined;
   if (!Array.isArray(files)) return [];
-  const found: { path: DocPath; message: string }[] = [];
+  const found: { path: DocPath; message: string; hint?: string }[] = [];
+  let realDir: string | undefined;
   files.forEach((entry: unknown, index) => {
     const source = isRecord(entry) ? entry.source : undefined;
     if (typeof source !== 'string' || source === '') return;
-    const absolute = resolve(dir, source);
     const path = ['files', index, 'source'];
-    if (!existsSync(absolute))
+    if (source.includes('\0')) {
+      found.push({ path, message: 'the source path contains a NUL byte' });
+      return;
+    }
+    const absolute = resolve(dir, source);
+    let real: string;
+    try {
+      real = realpathSync(absolute);
+    } catch {
       found.push({ path, message: `source file "${source}" does not exist (${absolute})` });
-    else if (!statSync(absolute).isFile())
-      found.push({ path, message: `source "${source}" is not a regular file` });
+      return;
+    }
+    if (!allowOutside) {
+      realDir ??= realpathOr(dir);
+      if (!isInside(real, realDir)) {
+        found.push({
+          path,
+          message: `source "${source}" is outside the spec's folder ${dir}${real === absolute ? '' : ` (it resolves to ${real})`}`,
+          hint: `Sources are read from the spec's folder and below; copy the file there, or run hook build with --allow-outside-sources to read it where it is`,
+        });
+        return;
+      }
+    }
+    if (!statSync(real).isFile()) found.push({ path, message: `source "${source}" is not a regular file` });
   });
   return found;
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Whether `path` is `dir` or below it (both absolute, symlinks resolved). */
+export function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -281,6 +470,7 @@ interface Found {
   /** Set for an unknown key: the problem is located at the key, not at its map. */
   key?: string;
   message: string;
+  hint?: string;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -314,15 +504,17 @@ function describeIssue(issue: Issue, raw: unknown, base: DocPath = []): Found[] 
       return [
         {
           path,
-          message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`,
+          message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${typeof value === 'string' ? quote(value) : JSON.stringify(value)?.slice(0, 80)}`,
         },
       ];
     case 'too_small':
       return [{ path, message: tooSmall(issue.origin, Number(issue.minimum)) }];
     case 'too_big':
       return [{ path, message: `must be at most ${issue.maximum}` }];
-    default:
-      return [{ path, message: issue.message }];
+    default: {
+      const hint = (issue as { params?: { hint?: unknown } }).params?.hint;
+      return [{ path, message: issue.message, ...(typeof hint === 'string' ? { hint } : {}) }];
+    }
   }
 }
 

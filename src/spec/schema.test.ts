@@ -156,8 +156,8 @@ test('a password is never repeated in a message', () => {
   const ok = specSchema.safeParse({
     packages: ['systemd'],
     users: [
-      { name: 'tink', uid: 1, password: '$y$j9T$abc$def' },
-      { name: 'ops', uid: 2, password: '!' },
+      { name: 'tink', uid: 1001, password: '$y$j9T$abc$def' },
+      { name: 'ops', uid: 1002, password: '!' },
     ],
   });
   assert.equal(ok.success, true);

@@ -9,6 +9,20 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import { ARCHES } from '../arch.ts';
 import { DEFAULT_COMPONENTS, DEFAULT_SUITES } from '../debian/sources.ts';
+import { BASE_GROUPS, BASE_USERS } from '../rootfs/users.ts';
+import {
+  ACCOUNT_NAME_PATTERN,
+  accountPathProblem,
+  archiveNameProblem,
+  IMAGE_NAME_PATTERN,
+  linkTargetProblem,
+  quote,
+  UNIT_PATTERN,
+  unitNameProblem,
+  VERSION_PATTERN,
+} from './names.ts';
+import { didYouMean } from './near.ts';
+import { type Checked, canonicalPath, controlCharacter, normalizeGlob, normalizeImagePath } from './paths.ts';
 import { parseSize } from './size.ts';
 
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
@@ -29,25 +43,26 @@ export const DEFAULT_MODE = 0o644;
 
 /** Why a path glob is unusable, or undefined when it is fine. */
 export function globProblem(pattern: string): string | undefined {
-  if (pattern.trim() === '') return 'the pattern is empty';
-  if (pattern.startsWith('/')) return 'write it relative to the image root, without the leading "/"';
-  if (pattern.split('/').includes('..')) return '".." is not allowed';
+  return checkGlob(pattern).problem;
+}
+
+/** A glob normalised like a path (`./a//b/*` → `a/b/*`) and compiled once to catch syntax errors. */
+function checkGlob(raw: string): Checked {
+  const normalized = normalizeGlob(raw);
+  if (normalized.problem !== undefined) return normalized;
+  const pattern = normalized.value;
   try {
     // debug makes picomatch throw on an invalid regular expression instead of matching nothing.
     picomatch.makeRe(pattern, { strictBrackets: true, debug: true } as picomatch.PicomatchOptions);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return { problem: error instanceof Error ? error.message : String(error) };
   }
-  return undefined;
+  return { value: pattern };
 }
 
 /** Why a path inside the image is unusable, or undefined when it is fine. */
 export function imagePathProblem(path: string): string | undefined {
-  if (path.trim() === '') return 'the path is empty';
-  if (path.startsWith('/')) return 'write it relative to the image root, without the leading "/"';
-  if (path.split('/').includes('..')) return '".." is not allowed';
-  if (path.includes('\0')) return 'it contains a NUL byte';
-  return undefined;
+  return normalizeImagePath(path).problem;
 }
 
 /**
@@ -57,8 +72,21 @@ export function imagePathProblem(path: string): string | undefined {
 function checkedString(what: string, problem: (value: string) => string | undefined, secret = false) {
   return z.string().superRefine((value, ctx) => {
     const why = problem(value);
-    const named = secret ? what : `${what} "${value}"`;
+    const named = secret ? what : `${what} ${quote(value)}`;
     if (why !== undefined) ctx.addIssue({ code: 'custom', message: `bad ${named}: ${why}` });
+  });
+}
+
+/**
+ * A string rewritten by `check` (a normalised path), or refused with its reason; like
+ * checkedString, the message names the value.
+ */
+function normalizedString(what: string, check: (value: string) => Checked) {
+  return z.string().transform((value, ctx) => {
+    const checked = check(value);
+    if (checked.problem === undefined) return checked.value;
+    ctx.addIssue({ code: 'custom', message: `bad ${what} ${quote(value)}: ${checked.problem}` });
+    return z.NEVER;
   });
 }
 
@@ -69,31 +97,33 @@ function matching(pattern: RegExp, what: string, expected: string, secret = fals
   });
 }
 
-const glob = checkedString('glob', globProblem);
+const glob = normalizedString('glob', checkGlob);
 const globs = z.array(glob);
 /** Kernel module patterns may start with `!` to exclude what earlier patterns selected. */
-const modulePattern = checkedString('glob', (value) => globProblem(value.replace(/^!/, '')));
-const imagePath = checkedString('path', imagePathProblem);
-const absolutePath = checkedString('path', (value) =>
-  value.startsWith('/') ? undefined : 'expected an absolute path such as /bin/sh',
-);
+const modulePattern = normalizedString('glob', (value) => {
+  const negated = value.startsWith('!');
+  const checked = checkGlob(negated ? value.slice(1) : value);
+  return checked.problem === undefined ? { value: negated ? `!${checked.value}` : checked.value } : checked;
+});
+const imagePath = normalizedString('path', normalizeImagePath);
+const absolutePath = checkedString('path', accountPathProblem);
 
+const OWNER_PATTERN = /^([a-z_][a-z0-9_.-]*|\d+):([a-z_][a-z0-9_.-]*|\d+)$/;
+const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 const packageName = matching(
-  /^[a-z0-9][a-z0-9+.-]+$/,
+  PACKAGE_NAME,
   'package name',
   'Debian package names are lower case letters, digits and + - .',
 );
-const unitName = matching(
-  /^[A-Za-z0-9:_.\\@-]+\.(service|socket|target|timer|path|mount|automount|swap|slice)$/,
-  'unit name',
-  'expected a systemd unit name such as docker.service',
-);
+const unitName = checkedString('unit name', unitNameProblem).meta({ pattern: UNIT_PATTERN.source });
 const accountName = matching(
-  /^[a-z_][a-z0-9_-]{0,30}\$?$/,
+  ACCOUNT_NAME_PATTERN,
   'name',
-  'expected a lower-case account name (letters, digits, _ and -)',
+  'expected a lower-case account name (letters, digits, _ and -; at most 32 characters)',
 );
-const id = z.int().min(0).max(4294967294);
+/** The largest uid/gid (4294967295 is (uid_t)-1, "no id"). */
+const MAX_ID = 4294967294;
+const id = z.int().min(0).max(MAX_ID);
 const httpUrl = checkedString('URL', (value) => {
   try {
     const url = new URL(value);
@@ -110,7 +140,7 @@ const mode = z
     if (parseMode(value) === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `bad mode ${JSON.stringify(value)}: expected octal such as "0644"`,
+        message: `bad mode ${quote(value)}: expected octal such as "0644"`,
       });
     }
   })
@@ -133,7 +163,11 @@ function unique<T>(key: (item: T) => string | number | undefined, field: string,
       const value = key(item);
       if (value === undefined) return;
       if (seen.has(value))
-        ctx.addIssue({ code: 'custom', path: [index, field], message: `duplicate ${what} ${value}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, field],
+          message: `duplicate ${what} ${typeof value === 'string' ? quote(value) : value}`,
+        });
       seen.add(value);
     });
   };
@@ -158,8 +192,8 @@ const archiveSchema = z
     securityMirror: httpUrl
       .optional()
       .describe('Debian security archive base URL (serves *-security suites).'),
-    suites: z.array(z.string().min(1)).default(DEFAULT_SUITES),
-    components: z.array(z.string().min(1)).default(DEFAULT_COMPONENTS),
+    suites: z.array(checkedString('suite', archiveNameProblem).min(1)).default(DEFAULT_SUITES),
+    components: z.array(checkedString('component', archiveNameProblem).min(1)).default(DEFAULT_COMPONENTS),
   })
   .prefault({});
 
@@ -170,7 +204,7 @@ const firmwareSchema = z
       .default([])
       .describe('Firmware packages (non-free-firmware) to take files from.'),
     include: globs
-      .default([])
+      .prefault([])
       .describe(
         'Extra files to keep, globs relative to lib/firmware; files the selected modules need are kept anyway.',
       ),
@@ -179,21 +213,29 @@ const firmwareSchema = z
 
 const kernelSchema = z
   .strictObject({
-    package: checkedString('kernel package', (value) =>
-      /\{(?!debarch\}|arch\})[^}]*\}/.test(value)
-        ? 'the only placeholders are {debarch} and {arch}'
-        : undefined,
-    )
+    package: checkedString('kernel package', (value) => {
+      if (/\{(?!debarch\}|arch\})[^}]*\}/.test(value))
+        return 'the only placeholders are {debarch} and {arch}';
+      const name = value.replaceAll('{debarch}', 'amd64').replaceAll('{arch}', 'x86_64');
+      return PACKAGE_NAME.test(name)
+        ? undefined
+        : 'Debian package names are lower case letters, digits and + - .';
+    })
       .default('linux-image-{debarch}')
       .describe('Kernel package; {debarch} becomes amd64/arm64, {arch} x86_64/aarch64.'),
     modules: z
       .array(modulePattern)
-      .default([])
+      .prefault([])
       .describe(
         'Modules to include: globs on paths relative to lib/modules/<version>/, or module names; "!" excludes.',
       ),
     firmware: firmwareSchema,
-    cmdline: z.string().default(DEFAULT_CMDLINE).describe('Default kernel command line.'),
+    cmdline: checkedString('command line', (value) => {
+      const control = controlCharacter(value);
+      return control === undefined ? undefined : `it contains a control character (${control})`;
+    })
+      .default(DEFAULT_CMDLINE)
+      .describe('Default kernel command line.'),
   })
   .prefault({});
 
@@ -206,8 +248,9 @@ const userSchema = z.strictObject({
   home: absolutePath.optional().describe('Home directory (absolute); default /home/<name>.'),
   shell: absolutePath.optional().describe('Login shell (absolute); default /bin/sh.'),
   groups: z.array(accountName).optional().describe('Supplementary groups.'),
+  // No ":" (the shadow field separator), no spaces or control characters.
   password: matching(
-    /^(!|\*|!?\$[0-9a-z]+\$\S+)$/,
+    /^(!|\*|!?\$[0-9a-z]+\$[!-9;-~]+)$/,
     'password',
     'expected "!" (locked) or a crypt(3) hash such as $y$... (never a clear-text password)',
     true,
@@ -218,7 +261,9 @@ const userSchema = z.strictObject({
 
 const symlinkSchema = z.strictObject({
   path: imagePath.describe('Where the link is, relative to the image root.'),
-  target: z.string().min(1).describe('What the link points to, as written into the link.'),
+  target: checkedString('link target', linkTargetProblem).describe(
+    'What the link points to, as written into the link.',
+  ),
 });
 
 const fileSchema = z
@@ -227,11 +272,7 @@ const fileSchema = z
     content: z.string().optional().describe('The file content.'),
     source: z.string().min(1).optional().describe('A file to copy, relative to the spec file.'),
     mode: mode.optional(),
-    owner: matching(
-      /^([a-z_][a-z0-9_.-]*|\d+):([a-z_][a-z0-9_.-]*|\d+)$/,
-      'owner',
-      'expected "user:group" or "uid:gid"',
-    )
+    owner: matching(OWNER_PATTERN, 'owner', 'expected "user:group" or "uid:gid"')
       .default('root:root')
       .describe('"user:group" or "uid:gid"; default root:root.'),
   })
@@ -244,8 +285,8 @@ const fileSchema = z
 
 const systemdSchema = z
   .strictObject({
-    enable: z.array(unitName).default([]).describe('Units enabled as their [Install] section says.'),
-    mask: z.array(unitName).default([]).describe('Units masked (linked to /dev/null).'),
+    enable: z.array(unitName).prefault([]).describe('Units enabled as their [Install] section says.'),
+    mask: z.array(unitName).prefault([]).describe('Units masked (linked to /dev/null).'),
   })
   .prefault({});
 
@@ -255,7 +296,7 @@ const sizeBudget = z
     if (parseSize(value) === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `bad size ${JSON.stringify(value)}: expected bytes or a size such as "400MiB" or "1GiB"`,
+        message: `bad size ${quote(value)}: expected bytes or a size such as "400MiB" or "1GiB"`,
       });
     }
   })
@@ -280,12 +321,148 @@ const imageSchema = z
   .optional()
   .describe('Container image settings for `hook image build`; ignored by `hook build`.');
 
+/** What the checks across sections read of a spec (its output type would be circular here). */
+interface CrossCheckInput {
+  users: ReadonlyArray<{ name: string; uid: number; groups?: string[] | undefined }>;
+  groups: ReadonlyArray<{ name: string; gid: number }>;
+  files: ReadonlyArray<{ path: string; owner: string }>;
+  symlinks: ReadonlyArray<{ path: string }>;
+}
+
+/**
+ * Checks that relate entries of different sections, once each entry is valid on its own:
+ * no two `files:`/`symlinks:` entries name one path (after normalisation and the merged-/usr
+ * links) or one inside the other; owners and supplementary groups name known accounts; the
+ * spec's accounts agree with the base system's ids.
+ */
+function crossChecks(spec: CrossCheckInput, ctx: z.RefinementCtx): void {
+  // zod runs this refinement even when entries had their own (non-fatal) issues, in which case
+  // their values may not be strings yet: only well-formed entries are compared.
+  const valid = <T>(items: readonly T[] | undefined, ok: (item: T) => boolean) =>
+    (items ?? []).map((item, i) => ({ item, i })).filter(({ item }) => ok(item));
+  const isText = (value: unknown): value is string => typeof value === 'string';
+  const issue = (path: (string | number)[], message: string, hint?: string) =>
+    ctx.addIssue({ code: 'custom', path, message, ...(hint === undefined ? {} : { params: { hint } }) });
+
+  const entries = [
+    ...valid(spec.files, (f) => isText(f?.path)).map(({ item, i }) => ({
+      list: 'files',
+      i,
+      path: item.path,
+      kind: 'a file',
+    })),
+    ...valid(spec.symlinks, (l) => isText(l?.path)).map(({ item, i }) => ({
+      list: 'symlinks',
+      i,
+      path: item.path,
+      kind: 'a symlink',
+    })),
+  ];
+  const byPath = new Map<string, (typeof entries)[number]>();
+  for (const entry of entries) {
+    const canonical = canonicalPath(entry.path);
+    const first = byPath.get(canonical);
+    if (first === undefined) byPath.set(canonical, entry);
+    else
+      issue(
+        [entry.list, entry.i, 'path'],
+        `"${entry.path}" names the same path as ${first.list}[${first.i}] "${first.path}"`,
+        'Each path may appear once in files: and symlinks: together ("./a//b" is "a/b", "bin/x" is "usr/bin/x")',
+      );
+  }
+  for (const entry of entries) {
+    const parts = canonicalPath(entry.path).split('/');
+    for (let n = parts.length - 1; n >= 1; n--) {
+      const outer = byPath.get(parts.slice(0, n).join('/'));
+      if (outer === undefined) continue;
+      issue(
+        [entry.list, entry.i, 'path'],
+        `"${entry.path}" lies inside ${outer.list}[${outer.i}] "${outer.path}", which is ${outer.kind}`,
+        outer.kind === 'a symlink'
+          ? 'Write the path the link points to instead'
+          : 'A file cannot hold other files: rename one of the two',
+      );
+      break;
+    }
+  }
+
+  const users = new Map<string, number>(BASE_USERS.map((u) => [u.name, u.uid]));
+  const groups = new Map<string, number>(BASE_GROUPS.map((g) => [g.name, g.gid]));
+  const baseUsers = new Map(users);
+  const baseGroups = new Map(groups);
+  const baseUserById = new Map(BASE_USERS.map((u) => [u.uid, u.name]));
+  const baseGroupById = new Map(BASE_GROUPS.map((g) => [g.gid, g.name]));
+  const groupList = valid(spec.groups, (g) => isText(g?.name) && Number.isInteger(g?.gid));
+  const userList = valid(spec.users, (u) => isText(u?.name) && Number.isInteger(u?.uid));
+  groupList.forEach(({ item: group, i }) => {
+    const baseGid = baseGroups.get(group.name);
+    if (baseGid !== undefined && baseGid !== group.gid)
+      issue(['groups', i, 'gid'], `group ${group.name} is a base system group with gid ${baseGid}`);
+    const owner = baseGroupById.get(group.gid);
+    if (owner !== undefined && owner !== group.name)
+      issue(['groups', i, 'gid'], `gid ${group.gid} belongs to the base system group ${owner}`);
+    groups.set(group.name, group.gid);
+  });
+  userList.forEach(({ item: user, i }) => {
+    const baseUid = baseUsers.get(user.name);
+    if (baseUid !== undefined && baseUid !== user.uid)
+      issue(['users', i, 'uid'], `user ${user.name} is a base system user with uid ${baseUid}`);
+    const owner = baseUserById.get(user.uid);
+    if (owner !== undefined && owner !== user.name)
+      issue(['users', i, 'uid'], `uid ${user.uid} belongs to the base system user ${owner}`);
+    users.set(user.name, user.uid);
+  });
+  const knownGroupsHint = "Groups are root, the base-passwd set (adm, tty, disk, …) and the spec's groups:";
+  userList.forEach(({ item: user, i }) => {
+    (Array.isArray(user.groups) ? user.groups : []).forEach((name, j) => {
+      if (!isText(name) || !ACCOUNT_NAME_PATTERN.test(name) || groups.has(name)) return;
+      const near = didYouMean(name, groups.keys());
+      issue(
+        ['users', i, 'groups', j],
+        `unknown group "${name}"${near === undefined ? '' : ` (did you mean ${near}?)`}`,
+        `${knownGroupsHint} declare it under groups:`,
+      );
+    });
+  });
+  valid(spec.files, (f) => isText(f?.owner) && OWNER_PATTERN.test(f.owner)).forEach(({ item: file, i }) => {
+    const [user = '', group = ''] = file.owner.split(':');
+    const unknown: string[] = [];
+    if (!/^\d+$/.test(user) && !users.has(user)) {
+      const near = didYouMean(user, users.keys());
+      unknown.push(`unknown user "${user}"${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+    }
+    if (!/^\d+$/.test(group) && !groups.has(group)) {
+      const near = didYouMean(group, groups.keys());
+      unknown.push(`unknown group "${group}"${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+    }
+    for (const id of [user, group]) {
+      if (/^\d+$/.test(id) && Number(id) > MAX_ID) unknown.push(`id ${id} is larger than ${MAX_ID}`);
+    }
+    if (unknown.length > 0)
+      issue(
+        ['files', i, 'owner'],
+        `bad owner "${file.owner}": ${unknown.join(', ')}`,
+        'Owners name root, a base-passwd account (daemon, bin, sys, …), one declared under users:/groups:, or numeric ids',
+      );
+  });
+}
+
 export const specSchema = z
   .strictObject({
-    name: matching(/^[a-z0-9][a-z0-9._-]*$/, 'name', 'expected lower-case letters, digits and . _ -')
+    name: matching(
+      IMAGE_NAME_PATTERN,
+      'name',
+      'expected lower-case letters, digits and . _ - (at most 64 characters)',
+    )
       .default('hookos')
-      .describe('Image name (os-release ID).'),
-    version: z.string().min(1).default(toolVersion).describe('Image version (os-release VERSION_ID).'),
+      .describe('Image name (os-release VARIANT_ID).'),
+    version: matching(
+      VERSION_PATTERN,
+      'version',
+      'expected letters, digits and . _ ~ + - (at most 64 characters, starting with a letter or digit)',
+    )
+      .default(toolVersion)
+      .describe('Image version (os-release VERSION_ID).'),
     arch: z.enum(ARCHES).default('x86_64').describe('Target architecture; the --arch option overrides it.'),
     archive: archiveSchema,
     kernel: kernelSchema,
@@ -301,7 +478,7 @@ export const specSchema = z
         'Packages never installed: a dependency on one of them counts as met (e.g. python3, which only an optional xfsprogs script needs).',
       ),
     exclude: globs
-      .default(DEFAULT_EXCLUDE)
+      .prefault(DEFAULT_EXCLUDE)
       .describe('Files dropped from every package (globs relative to /).'),
     groups: z
       .array(groupSchema)
@@ -317,14 +494,9 @@ export const specSchema = z
       .describe('Users besides root.'),
     symlinks: z
       .array(symlinkSchema)
-      .superRefine(unique((s) => s.path, 'path', 'symlink'))
-      .default([])
+      .prefault([])
       .describe('Links that maintainer scripts would have made (alternatives).'),
-    files: z
-      .array(fileSchema)
-      .superRefine(unique((f) => f.path, 'path', 'file'))
-      .default([])
-      .describe('Files added to the image.'),
+    files: z.array(fileSchema).prefault([]).describe('Files added to the image.'),
     systemd: systemdSchema,
     sizeBudget,
     compression: z.enum(['zstd', 'gzip']).default('zstd').describe('Initramfs compression.'),
@@ -333,6 +505,7 @@ export const specSchema = z
       .strictObject({ dir: z.string().min(1).default('out').describe('Where artifacts are written.') })
       .prefault({}),
   })
+  .superRefine(crossChecks)
   .describe('HookOS image specification (hook.yaml)');
 
 /** A validated spec with every default filled in. `files[].source` is an absolute path once loaded. */
