@@ -25,6 +25,10 @@ export function register(program: Command): void {
     )
     .option('--lock <file>', 'lock file to read and write (default: <out>/hook.lock)')
     .option('--update-lock', 'resolve packages again even when the lock matches the spec')
+    .option(
+      '--allow-outside-sources',
+      "let files[].source name files outside the spec's folder (refused by default)",
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('-v, --verbose', 'list every maintainer-script action the build does not cover')
     .option('-q, --quiet', 'print only warnings and errors')
@@ -48,6 +52,7 @@ export function register(program: Command): void {
         mirror: opts.mirror as string | undefined,
         lockFile: opts.lock as string | undefined,
         updateLock: Boolean(opts.updateLock),
+        allowOutsideSources: Boolean(opts.allowOutsideSources),
         verbose: Boolean(opts.verbose),
         reporter,
       });

@@ -2,7 +2,7 @@
  * `hook build`: spec → resolve → fetch → rootfs tree → kernel → initramfs segments → outputs.
  * One direction, no back and forth; every stage reports to the reporter.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { type Arch, debianArch } from '../arch.ts';
 import type { Reporter } from '../cli/reporter.ts';
@@ -17,9 +17,10 @@ import { dedupeFiles } from '../rootfs/dedupe.ts';
 import { createMergedUsr, installEntries, type Ownership } from '../rootfs/install.ts';
 import { type ScriptEffect, scanMaintainerScripts } from '../rootfs/maintainer-scripts.ts';
 import { enableUnit, maskUnit, setDefaultTarget } from '../rootfs/systemd-units.ts';
-import { fileNode, imagePath, symlinkNode, Tree } from '../rootfs/tree.ts';
+import { fileNode, imagePath, symlinkNode, Tree, type TreeNode } from '../rootfs/tree.ts';
 import { resolveOwner, writeUsersAndGroups } from '../rootfs/users.ts';
-import { type LoadedSpec, loadSpec, specError } from '../spec/load.ts';
+import { checkUnits } from '../spec/checks.ts';
+import { isInside, type LoadedSpec, loadSpec, specError } from '../spec/load.ts';
 import type { Spec } from '../spec/schema.ts';
 import { formatSize } from '../spec/size.ts';
 import { prefetchDebs, readDebCached } from './deb-cache.ts';
@@ -43,6 +44,8 @@ export interface BuildOptions {
   /** List every maintainer-script action the build does not cover. */
   verbose?: boolean | undefined;
   reporter: Reporter;
+  /** Let `files[].source` name files outside the spec's folder. */
+  allowOutsideSources?: boolean | undefined;
 }
 
 export interface BuildResult extends BuildOutputs {
@@ -70,7 +73,7 @@ export interface BuildContext {
 
 export function prepare(options: BuildOptions): BuildContext {
   const done = options.reporter.stage('spec');
-  const loaded = loadSpec(options.specFile);
+  const loaded = loadSpec(options.specFile, { allowOutsideSources: options.allowOutsideSources });
   const spec = loaded.spec;
   const arch = options.arch ?? spec.arch;
   const outDir = resolvePath(options.outDir ?? resolvePath(dirname(loaded.file), spec.output.dir));
@@ -356,36 +359,55 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
   };
 }
 
-/** Everything the spec declares beyond packages: users, groups, symlinks, files, units. */
+/**
+ * Everything the spec declares beyond packages: users, groups, symlinks, files, units. A
+ * file or link never replaces a directory (with everything in it), sources are read again
+ * only from where the loader allowed, and unknown units are reported together, with near
+ * matches.
+ */
 export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
   const { spec } = loaded;
   writeUsersAndGroups(tree, spec.users, spec.groups);
-  for (const link of spec.symlinks)
-    tree.set(tree.resolveParents(imagePath(link.path)), symlinkNode(link.target));
-  for (const [i, file] of spec.files.entries()) {
-    let data: Uint8Array;
-    if (file.source !== undefined) {
-      const source = resolvePath(dirname(loaded.file), file.source);
-      data = await readFile(source).catch(() => {
-        throw specError(loaded, ['files', i, 'source'], `cannot read ${source}`);
-      });
-    } else {
-      data = new TextEncoder().encode(file.content ?? '');
+  const place = (at: (string | number)[], path: string, node: TreeNode) => {
+    try {
+      const target = tree.resolveParents(imagePath(path));
+      if (tree.get(target)?.kind === 'dir') {
+        throw specError(
+          loaded,
+          at,
+          `/${target} is a directory in the image: a ${node.kind} there would replace it and everything in it`,
+          'Give the path of a file inside it',
+        );
+      }
+      tree.set(target, node);
+    } catch (error) {
+      if (isHookError(error) && error.code !== 'E_SPEC')
+        throw specError(loaded, at, error.message, error.hint);
+      throw error;
     }
     const ids = resolveOwner(file.owner, spec.users, spec.groups);
     if (!ids) throw specError(loaded, ['files', i, 'owner'], `unknown user or group in "${file.owner}"`);
     const [uid, gid] = ids;
-    tree.set(tree.resolveParents(imagePath(file.path)), fileNode(data, file.mode, uid, gid));
+    place(['files', i, 'path'], file.path, fileNode(data, file.mode, uid, gid));
   }
   for (const [i, unit] of spec.systemd.enable.entries()) {
     try {
       enableUnit(tree, unit);
     } catch (error) {
+  };
+  for (const [i, link] of spec.symlinks.entries())
+    place(['symlinks', i, 'path'], link.path, symlinkNode(link.target));
+  for (const [i, file] of spec.files.entries()) {
+    const data =
+      file.source !== undefined
+        ? await readSource(loaded, ['files', i, 'source'], file.source)
+        : new TextEncoder().encode(file.content ?? '');
       if (isHookError(error)) throw specError(loaded, ['systemd', 'enable', i], error.message, error.hint);
       throw error;
     }
   }
   for (const unit of spec.systemd.mask) maskUnit(tree, unit);
+  checkUnits(loaded, tree);
 }
 
 function summarizeEffects(effects: ScriptEffect[]): string[] {
@@ -397,6 +419,32 @@ function summarizeEffects(effects: ScriptEffect[]): string[] {
     `maintainer scripts of ${byPackage.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...byPackage.keys()].sort().join(', ')}`,
   ];
 }
+/**
+ * A `files[].source`, checked again as it is read: the loader confined it to the spec's
+ * folder, and a link swapped in since must not lead elsewhere.
+ */
+async function readSource(loaded: LoadedSpec, at: (string | number)[], source: string): Promise<Uint8Array> {
+  let real: string;
+  try {
+    real = await realpath(source);
+  } catch {
+    throw specError(loaded, at, `cannot read ${source}: it does not exist`);
+  }
+  if (!loaded.allowOutsideSources && !isInside(real, await realpath(loaded.dir).catch(() => loaded.dir))) {
+    throw specError(
+      loaded,
+      at,
+      `source ${source} is outside the spec's folder ${loaded.dir} (it resolves to ${real})`,
+      "Copy the file into the spec's folder, or run hook build with --allow-outside-sources",
+    );
+  }
+  const info = await stat(real);
+  if (!info.isFile()) throw specError(loaded, at, `source ${source} is not a regular file`);
+  return readFile(real).catch((error: NodeJS.ErrnoException) => {
+    throw specError(loaded, at, `cannot read ${source}: ${error.code ?? error.message}`);
+  });
+}
+
 
 function largestPackages(tree: Tree, ownership: Ownership, count: number): string {
   const bytes = new Map<string, number>();

@@ -4,6 +4,7 @@
  * systemd settings for an OS that lives in RAM.
  */
 import type { Arch } from '../arch.ts';
+import { HookError } from '../errors.ts';
 import { fileNode, imagePath, symlinkNode, type Tree } from '../rootfs/tree.ts';
 import { INIT_SCRIPT } from './init-script.ts';
 
@@ -12,15 +13,39 @@ export interface OsIdentity {
   version: string;
   arch: Arch;
 }
+/**
+ * A double-quoted os-release value (os-release(5): shell-compatible quoting, with `\`, `"`,
+ * `$` and backquote escaped). A control character could start a new assignment, so it is
+ * refused; the spec loader refuses such versions and names already.
+ */
+export function osReleaseValue(value: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new HookError(
+      'E_SPEC',
+      `Refusing os-release value ${JSON.stringify(value)}: it contains a control character`,
+      {
+        hint: 'name and version may hold letters, digits and . _ ~ + -',
+      },
+    );
+  }
+  return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
 
+
+  // VARIANT_ID is unquoted, as os-release(5) writes IDs: lower case, digits, . _ - only.
+  if (!/^[a-z0-9._-]+$/.test(identity.name)) {
+    throw new HookError('E_SPEC', `Refusing os-release VARIANT_ID ${JSON.stringify(identity.name)}`, {
+      hint: 'name may hold lower-case letters, digits and . _ -',
+    });
+  }
 export function osRelease(identity: OsIdentity): string {
   return [
     'NAME="HookOS"',
-    `PRETTY_NAME="HookOS ${identity.version} (${identity.name})"`,
+    `PRETTY_NAME=${osReleaseValue(`HookOS ${identity.version} (${identity.name})`)}`,
     'ID=hookos',
     'ID_LIKE=debian',
-    `VERSION="${identity.version}"`,
-    `VERSION_ID="${identity.version}"`,
+    `VERSION=${osReleaseValue(identity.version)}`,
+    `VERSION_ID=${osReleaseValue(identity.version)}`,
     `VARIANT_ID=${identity.name}`,
     'HOME_URL="https://tinkerbell.org/"',
     '',

@@ -94,7 +94,7 @@ export function nestingProblem(text: string, limit = MAX_DEPTH): LimitProblem | 
     } else if (flow === 0 && (token === '-' || token === '?')) {
       if (open(start - lineStart)) return deep(start, limit);
     } else if (flow === 0 && token === ':') {
-      if (keyColumn !== undefined && open(keyColumn)) return deep(start, limit);
+      if (keyColumn !== undefined && open(keyColumn)) return deep(lineStart + keyColumn, limit);
     } else if (flow === 0 && (token.startsWith('"') || token.startsWith("'"))) {
       keyColumn = start - lineStart;
       continue;
@@ -175,7 +175,9 @@ function aliasProblems(doc: Document, root: unknown, aliases: Node[], limit: num
     if (!expanded) {
       top[1] = true;
       onPath.add(node);
-      for (const child of childrenOf(node)) stack.push([child, false]);
+      // Reversed, so children are finished in document order: an anchor before its aliases.
+      const children = childrenOf(node);
+      for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], false]);
       continue;
     }
     stack.pop();
