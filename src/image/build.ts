@@ -43,9 +43,9 @@ export interface BuildOptions {
   updateLock?: boolean | undefined;
   /** List every maintainer-script action the build does not cover. */
   verbose?: boolean | undefined;
-  reporter: Reporter;
   /** Let `files[].source` name files outside the spec's folder. */
   allowOutsideSources?: boolean | undefined;
+  reporter: Reporter;
 }
 
 export interface BuildResult extends BuildOutputs {
@@ -385,15 +385,6 @@ export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
         throw specError(loaded, at, error.message, error.hint);
       throw error;
     }
-    const ids = resolveOwner(file.owner, spec.users, spec.groups);
-    if (!ids) throw specError(loaded, ['files', i, 'owner'], `unknown user or group in "${file.owner}"`);
-    const [uid, gid] = ids;
-    place(['files', i, 'path'], file.path, fileNode(data, file.mode, uid, gid));
-  }
-  for (const [i, unit] of spec.systemd.enable.entries()) {
-    try {
-      enableUnit(tree, unit);
-    } catch (error) {
   };
   for (const [i, link] of spec.symlinks.entries())
     place(['symlinks', i, 'path'], link.path, symlinkNode(link.target));
@@ -402,23 +393,23 @@ export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
       file.source !== undefined
         ? await readSource(loaded, ['files', i, 'source'], file.source)
         : new TextEncoder().encode(file.content ?? '');
+    const ids = resolveOwner(file.owner, spec.users, spec.groups);
+    if (!ids) throw specError(loaded, ['files', i, 'owner'], `unknown user or group in "${file.owner}"`);
+    const [uid, gid] = ids;
+    place(['files', i, 'path'], file.path, fileNode(data, file.mode, uid, gid));
+  }
+  checkUnits(loaded, tree);
+  for (const [i, unit] of spec.systemd.enable.entries()) {
+    try {
+      enableUnit(tree, unit);
+    } catch (error) {
       if (isHookError(error)) throw specError(loaded, ['systemd', 'enable', i], error.message, error.hint);
       throw error;
     }
   }
   for (const unit of spec.systemd.mask) maskUnit(tree, unit);
-  checkUnits(loaded, tree);
 }
 
-function summarizeEffects(effects: ScriptEffect[]): string[] {
-  if (effects.length === 0) return [];
-  const byPackage = new Map<string, string[]>();
-  for (const effect of effects)
-    byPackage.set(effect.package, [...(byPackage.get(effect.package) ?? []), effect.action]);
-  return [
-    `maintainer scripts of ${byPackage.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...byPackage.keys()].sort().join(', ')}`,
-  ];
-}
 /**
  * A `files[].source`, checked again as it is read: the loader confined it to the spec's
  * folder, and a link swapped in since must not lead elsewhere.
@@ -445,6 +436,15 @@ async function readSource(loaded: LoadedSpec, at: (string | number)[], source: s
   });
 }
 
+function summarizeEffects(effects: ScriptEffect[]): string[] {
+  if (effects.length === 0) return [];
+  const byPackage = new Map<string, string[]>();
+  for (const effect of effects)
+    byPackage.set(effect.package, [...(byPackage.get(effect.package) ?? []), effect.action]);
+  return [
+    `maintainer scripts of ${byPackage.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...byPackage.keys()].sort().join(', ')}`,
+  ];
+}
 
 function largestPackages(tree: Tree, ownership: Ownership, count: number): string {
   const bytes = new Map<string, number>();

@@ -13,6 +13,7 @@ export interface OsIdentity {
   version: string;
   arch: Arch;
 }
+
 /**
  * A double-quoted os-release value (os-release(5): shell-compatible quoting, with `\`, `"`,
  * `$` and backquote escaped). A control character could start a new assignment, so it is
@@ -31,14 +32,13 @@ export function osReleaseValue(value: string): string {
   return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
-
+export function osRelease(identity: OsIdentity): string {
   // VARIANT_ID is unquoted, as os-release(5) writes IDs: lower case, digits, . _ - only.
   if (!/^[a-z0-9._-]+$/.test(identity.name)) {
     throw new HookError('E_SPEC', `Refusing os-release VARIANT_ID ${JSON.stringify(identity.name)}`, {
       hint: 'name may hold lower-case letters, digits and . _ -',
     });
   }
-export function osRelease(identity: OsIdentity): string {
   return [
     'NAME="HookOS"',
     `PRETTY_NAME=${osReleaseValue(`HookOS ${identity.version} (${identity.name})`)}`,
