@@ -1,0 +1,75 @@
+/**
+ * kernel.modules against Debian trixie's real amd64 kernel package, fetched and verified the
+ * way a build does (the shared download cache makes reruns offline): every pattern of the
+ * default spec matches, a misspelt one is named at its node with the right spelling as a
+ * hint, and the module list read from the .deb is the one dpkg-deb lists.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { silentReporter } from '../src/cli/reporter.ts';
+import { fetchLocked, prepare, resolvePackages } from '../src/image/build.ts';
+import { readDebCached } from '../src/image/deb-cache.ts';
+import { checkModulePatterns, modulePathsOf } from '../src/spec/checks.ts';
+import { parseSpec, SpecError } from '../src/spec/load.ts';
+
+let modulePaths: string[];
+let debPath: string;
+
+before(async () => {
+  const ctx = prepare({ outDir: await mkdtemp(join(tmpdir(), 'hook-modules-')), reporter: silentReporter });
+  const lock = await resolvePackages(ctx, { kernel: true });
+  const kernel = lock.packages.filter((p) => p.role === 'kernel' && /^linux-image-\d/.test(p.name));
+  assert.equal(kernel.length, 1, 'one versioned kernel package');
+  const paths = await fetchLocked(ctx, { ...lock, packages: kernel });
+  const pkg = kernel[0] as (typeof kernel)[number];
+  debPath = paths.get(pkg.sha256) as string;
+  const deb = await readDebCached(ctx.cacheDir, pkg.sha256, debPath, pkg.filename);
+  modulePaths = modulePathsOf(deb.data);
+});
+
+test('the module files read from the kernel .deb are the ones dpkg-deb lists', { timeout: 600_000 }, () => {
+  const listing = execFileSync('dpkg-deb', ['--contents', debPath], {
+    maxBuffer: 256 << 20,
+    encoding: 'utf8',
+  });
+  const fromDpkg = listing
+    .split('\n')
+    .filter((line) => line.startsWith('-'))
+    .map((line) => /\.\/(?:usr\/)?lib\/modules\/[^/]+\/(\S+\.ko(?:\.xz|\.zst|\.gz)?)$/.exec(line)?.[1])
+    .filter((path): path is string => path !== undefined);
+  assert.ok(fromDpkg.length > 3000, `${fromDpkg.length} modules`);
+  assert.deepEqual([...modulePaths].sort(), fromDpkg.sort());
+});
+
+test('every kernel.modules pattern of the default spec matches a module', { timeout: 600_000 }, () => {
+  const ctx = prepare({ outDir: tmpdir(), reporter: silentReporter });
+  assert.doesNotThrow(() => checkModulePatterns(ctx.loaded, modulePaths));
+});
+
+test('misspelt patterns are named at their nodes with the real spellings as hints', () => {
+  const loaded = parseSpec(
+    'packages: [systemd]\nkernel:\n  modules: [kernel/drivers/net/etherent/**, virtio_nett, "!kernel/fs/btrf/**"]\n',
+    'hook.yaml',
+    tmpdir(),
+  );
+  assert.throws(
+    () => checkModulePatterns(loaded, modulePaths),
+    (error: unknown) => {
+      assert.ok(error instanceof SpecError);
+      assert.deepEqual(error.message.split('\n'), [
+        'hook.yaml:3:13: kernel.modules[0]: "kernel/drivers/net/etherent/**" matches no module of the kernel package',
+        'hook.yaml:3:45: kernel.modules[1]: no kernel module named "virtio_nett" in the kernel package',
+        'hook.yaml:3:58: kernel.modules[2]: "!kernel/fs/btrf/**" excludes no module of the kernel package',
+      ]);
+      const hints = (error.hint ?? '').split('\n');
+      assert.match(hints[0] ?? '', /did you mean "kernel\/drivers\/net\/ethernet\/\*\*"\?/);
+      assert.match(hints[1] ?? '', /^Did you mean virtio_net\b/);
+      assert.match(hints[2] ?? '', /did you mean "kernel\/fs\/btrfs\/\*\*"\?/);
+      return true;
+    },
+  );
+});
