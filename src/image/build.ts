@@ -19,7 +19,7 @@ import { type ScriptEffect, scanMaintainerScripts } from '../rootfs/maintainer-s
 import { enableUnit, maskUnit, setDefaultTarget } from '../rootfs/systemd-units.ts';
 import { fileNode, imagePath, symlinkNode, Tree, type TreeNode } from '../rootfs/tree.ts';
 import { resolveOwner, writeUsersAndGroups } from '../rootfs/users.ts';
-import { checkUnits } from '../spec/checks.ts';
+import { checkModulePatterns, checkUnits, modulePathsOf } from '../spec/checks.ts';
 import { isInside, type LoadedSpec, loadSpec, specError } from '../spec/load.ts';
 import type { Spec } from '../spec/schema.ts';
 import { formatSize } from '../spec/size.ts';
@@ -189,6 +189,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     paths.get(kernelPkg.sha256) as string,
     kernelPkg.filename,
   );
+  // Every kernel.modules pattern must match a module: all misses at once, with near matches.
+  checkModulePatterns(loaded, modulePathsOf(kernelDeb.data));
   const firmware = [];
   for (const pkg of byRole('firmware')) {
     const deb = await readDebCached(cacheDir, pkg.sha256, paths.get(pkg.sha256) as string, pkg.filename);
