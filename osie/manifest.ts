@@ -12,6 +12,9 @@ export const OSIE_BUNDLES: ReadonlyMap<string, string> = new Map([
   ['usr/lib/hook/hook-syslog.js', 'osie/syslog/main.ts'],
 ]);
 
+/** The early boot's /init (a busybox shell script), relative to osie/. */
+export const OSIE_EARLY_INIT = 'early/init.sh';
+
 const SYSTEM_UNITS = 'usr/lib/systemd/system';
 
 /** Unit files and drop-ins: image path → file under osie/units/. */

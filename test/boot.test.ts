@@ -62,6 +62,16 @@ test('the default x86_64 image boots to a working HookOS', { timeout: 20 * 60_00
       assert.equal(docker.exitCode, 0, docker.output);
       assert.match(docker.output, /^\d+\.\d+.* overlay2$/);
 
+      // One copy of the OS in RAM: switch_root emptied the initramfs root, so shared memory
+      // (the pages of every tmpfs, the initramfs root's included) is what the mounted tmpfs hold.
+      const memory = await run(
+        'echo $(sed -n "s/^Shmem: *\\([0-9]*\\) kB/\\1/p" /proc/meminfo) $(df -k --output=used -t tmpfs -t devtmpfs | tail -n +2)',
+      );
+      const [shmemKiB = 0, ...usedKiB] = memory.output.split(/\s+/).map(Number);
+      const tmpfsKiB = usedKiB.reduce((a, b) => a + b, 0);
+      assert.ok(tmpfsKiB > 200 * 1024, `the OS is in a tmpfs: ${memory.output}`);
+      assert.ok(shmemKiB - tmpfsKiB < 32 * 1024, `shared memory beyond the tmpfs mounts: ${memory.output}`);
+
       assert.match((await run('. /etc/os-release; echo "$NAME $VERSION_ID"')).output, /^HookOS \d/);
       assert.match((await run('hostname')).output, /^hook-525400123456$/, 'hostname derived from the MAC');
       const uptime = Number((await run('cut -d" " -f1 /proc/uptime')).output);

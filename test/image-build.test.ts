@@ -13,8 +13,9 @@ import { silentReporter } from '../src/cli/reporter.ts';
 import { defaultCacheDir } from '../src/debian/cache.ts';
 import { decompress } from '../src/formats/compress.ts';
 import { readCpio } from '../src/formats/cpio.ts';
-import { splitZstdFrames } from '../src/formats/zstd-frames.ts';
+import { splitZstdFrames, zstdFrameEnd } from '../src/formats/zstd-frames.ts';
 import { build } from '../src/image/build.ts';
+import { readInitramfs } from '../src/image/early-boot.ts';
 import type { LockFile } from '../src/image/lock.ts';
 import { buildDefaultImage } from './helpers/built-image.ts';
 
@@ -47,35 +48,57 @@ test('two builds of the same spec give byte-identical artifacts', { timeout: 30 
   }
 });
 
-test('GNU cpio reads every segment of the initramfs', { timeout: 10 * 60_000 }, async () => {
+test('GNU cpio reads the early archive and every payload of the initramfs', {
+  timeout: 10 * 60_000,
+}, async () => {
   const image = await buildDefaultImage('x86_64');
   const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
-  const frames = splitZstdFrames(initramfs);
-  assert.equal(frames.length, image.report.segments.length, 'one zstd frame per segment');
-  let total = 0;
-  const names = new Set<string>();
-  for (const [i, frame] of frames.entries()) {
-    const listed = execFileSync('sh', ['-c', 'zstd -dc | cpio -t --quiet'], {
-      input: frame,
-      maxBuffer: 1 << 28,
-    })
+  const { early, payloads, index } = await readInitramfs(initramfs);
+  const cpioList = (input: Uint8Array, decompress: string) =>
+    execFileSync('sh', ['-c', `${decompress} | cpio -t --quiet`], { input, maxBuffer: 1 << 28 })
       .toString()
       .split('\n')
       .filter((line) => line !== '');
-    const ours = readCpio(await decompress(frame)).map((e) => e.name);
-    assert.deepEqual(listed, ours, `segment ${i} (${image.report.segments[i]?.name}) lists the same entries`);
+  // The early archive is the first zstd frame; the payload carrier follows, uncompressed.
+  const [earlyFrame] = splitZstdFrames(initramfs.subarray(0, zstdFrameEnd(initramfs, 0).offset));
+  assert.ok(earlyFrame);
+  assert.deepEqual(
+    cpioList(earlyFrame, 'zstd -dc'),
+    early.map((e) => e.name),
+  );
+  for (const path of ['init', 'usr/bin/busybox', 'usr/bin/zstd', 'dev/console']) {
+    assert.ok(
+      early.some((e) => e.name === path),
+      `${path} is in the early archive`,
+    );
+  }
+  const indexed = index
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ')[0]);
+  assert.deepEqual(
+    payloads.map((p) => p.file),
+    indexed,
+    'payload/index lists every payload in order',
+  );
+  assert.equal(
+    payloads.length + 1,
+    image.report.segments.length,
+    'the early archive and one payload per segment',
+  );
+  let total = 0;
+  const names = new Set<string>();
+  for (const payload of payloads) {
+    const listed = cpioList(payload.compressed, 'zstd -dc');
+    const ours = readCpio(await decompress(payload.compressed)).map((e) => e.name);
+    assert.deepEqual(listed, ours, `${payload.file} lists the same entries`);
     total += listed.length;
     for (const name of listed) names.add(name);
   }
-  for (const path of [
-    'init',
-    'usr/lib/systemd/systemd',
-    'usr/sbin/dockerd',
-    'usr/bin/node',
-    'etc/os-release',
-  ]) {
-    assert.ok(names.has(path), `${path} is in the initramfs`);
+  for (const path of ['usr/lib/systemd/systemd', 'usr/sbin/dockerd', 'usr/bin/node', 'etc/os-release']) {
+    assert.ok(names.has(path), `${path} is in the OS payloads`);
   }
+  assert.ok(!names.has('init'), 'the OS itself has no /init: systemd starts after switch_root');
   assert.ok(total > 3000, `only ${total} entries`);
 });
 

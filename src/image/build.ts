@@ -24,6 +24,7 @@ import { isInside, type LoadedSpec, loadSpec, specError } from '../spec/load.ts'
 import type { Spec } from '../spec/schema.ts';
 import { formatSize } from '../spec/size.ts';
 import { prefetchDebs, readDebCached } from './deb-cache.ts';
+import { assembleInitramfs } from './early-boot.ts';
 import { installKernel } from './kernel-stage.ts';
 import { type LockEntry, type LockFile, lockEntry, type PackageRole, readLock, requestHash } from './lock.ts';
 import { addCaBundle, addOsFiles } from './os-files.ts';
@@ -248,15 +249,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       cacheDir,
     },
   );
-  const reused = segments.filter((s) => s.cached).length;
-  done(`${segments.length} segments (${reused} from cache)`);
+  const initramfs = await assembleInitramfs(tree, segments, {
+    arch,
+    compression: spec.compression,
+    mtime: sourceDateEpoch,
+    cacheDir,
+  });
+  const archives = [initramfs.early, ...segments];
+  const reused = archives.filter((s) => s.cached).length;
+  done(`${archives.length} segments (${reused} from cache)`);
 
   done = reporter.stage('outputs');
   const outputs = await writeOutputs({
     outDir,
     arch,
     vmlinuz: kernel.vmlinuz,
-    segments,
+    initramfs: initramfs.pieces,
+    segments: archives,
     lock,
     tree,
     ownership,

@@ -1,12 +1,11 @@
 /**
  * The files the OS needs that no package provides and no maintainer script will create:
- * identity (os-release, machine-id), consoles, /init, device nodes, the CA bundle and
+ * identity (os-release, machine-id), consoles, device nodes, the CA bundle and
  * systemd settings for an OS that lives in RAM.
  */
 import type { Arch } from '../arch.ts';
 import { HookError } from '../errors.ts';
 import { fileNode, imagePath, symlinkNode, type Tree } from '../rootfs/tree.ts';
-import { INIT_SCRIPT } from './init-script.ts';
 
 export interface OsIdentity {
   name: string;
@@ -101,12 +100,11 @@ export function addOsFiles(tree: Tree, identity: OsIdentity): void {
   tree.set(imagePath('etc/os-release'), symlinkNode('../usr/lib/os-release'));
   for (const [path, text] of Object.entries(FILES)) tree.set(imagePath(path), fileNode(text));
   tree.set(imagePath('etc/resolv.conf'), symlinkNode('../run/systemd/resolve/stub-resolv.conf'));
-  tree.set(imagePath('init'), fileNode(INIT_SCRIPT, 0o755));
-  // The kernel opens /dev/console before /init runs; devtmpfs is not mounted yet.
+  // systemd mounts devtmpfs on /dev itself; these nodes are there for anything before it.
   tree.mkdirp(imagePath('dev'));
   tree.set(imagePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
   tree.set(imagePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
-  for (const dir of ['proc', 'sys', 'run', 'sysroot', 'var/lib/docker', 'worker', 'var/log'])
+  for (const dir of ['proc', 'sys', 'run', 'var/lib/docker', 'worker', 'var/log'])
     tree.mkdirp(imagePath(dir));
   // Debian creates these in maintainer scripts; Docker clients look for /var/run/docker.sock.
   tree.set(imagePath('var/run'), symlinkNode('/run'));

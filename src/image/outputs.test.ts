@@ -49,6 +49,7 @@ function input(outDir: string, segments: BuiltSegment[]): OutputInput {
     outDir,
     arch: 'x86_64',
     vmlinuz: randomBytes(70_000),
+    initramfs: segments.map((s) => s.data),
     segments,
     lock,
     tree,

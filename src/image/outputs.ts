@@ -19,6 +19,9 @@ export interface OutputInput {
   outDir: string;
   arch: Arch;
   vmlinuz: Uint8Array;
+  /** The bytes of initramfs-<arch>, in order (see early-boot.ts). */
+  initramfs: Uint8Array[];
+  /** Every compressed archive in it, the early one first, for the report. */
   segments: BuiltSegment[];
   lock: LockFile;
   tree: Tree;
@@ -50,7 +53,7 @@ export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
   await mkdir(outDir, { recursive: true });
   // The artifacts stay lists of pieces (segments, tar blocks): 180 MB is neither copied
   // into one buffer nor read back from disk to be hashed.
-  const initramfs = input.segments.map((s) => s.data);
+  const initramfs = input.initramfs;
   const initramfsBytes = byteLength(initramfs);
   const vmlinuzName = `vmlinuz-${arch}`;
   const initramfsName = `initramfs-${arch}`;

@@ -1,8 +1,9 @@
 /**
- * Just enough of ELF64 little-endian (x86_64, aarch64 kernel modules) to read what depmod
- * reads: section contents by name and the symbol table.
+ * Just enough of ELF64 little-endian (x86_64, aarch64) to read what depmod reads from kernel
+ * modules (section contents by name, the symbol table) and what the early boot needs from
+ * programs (their interpreter and shared libraries).
  */
-import { HookError } from '../errors.ts';
+import { type ErrorCode, HookError } from '../errors.ts';
 
 export interface ElfSection {
   name: string;
@@ -29,6 +30,9 @@ const ELFCLASS64 = 2;
 const ELFDATA2LSB = 1;
 const SECTION_HEADER_SIZE = 64;
 const SYMBOL_SIZE = 24;
+const DYNAMIC_SIZE = 16;
+const DT_NULL = 0n;
+const DT_NEEDED = 1n;
 
 export class ElfFile {
   readonly bytes: Uint8Array;
@@ -36,11 +40,19 @@ export class ElfFile {
   readonly sections: ElfSection[];
   private readonly view: DataView;
   private readonly source: string;
+  private readonly errorCode: ErrorCode;
+  private readonly what: string;
 
-  /** `source` names the file in error messages. */
-  constructor(bytes: Uint8Array, source: string) {
+  /** `source` names the file in error messages; kernel modules by default. */
+  constructor(
+    bytes: Uint8Array,
+    source: string,
+    options: { errorCode?: ErrorCode; what?: string } = {},
+  ) {
     this.bytes = bytes;
     this.source = source;
+    this.errorCode = options.errorCode ?? 'E_KERNEL';
+    this.what = options.what ?? 'kernel module';
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.checkIdent();
     this.machine = this.view.getUint16(18, true);
@@ -51,6 +63,33 @@ export class ElfFile {
   section(name: string): Uint8Array | undefined {
     const found = this.sections.find((s) => s.name === name);
     return found === undefined ? undefined : this.slice(found.offset, found.size, name);
+  }
+
+  /** The program interpreter (`.interp`, e.g. `/lib64/ld-linux-x86-64.so.2`), if any. */
+  interpreter(): string | undefined {
+    const interp = this.section('.interp');
+    return interp === undefined ? undefined : cString(interp, 0);
+  }
+
+  /** The shared libraries this file needs (`DT_NEEDED` entries of `.dynamic`), in order. */
+  neededLibraries(): string[] {
+    const dynamic = this.section('.dynamic');
+    const dynstr = this.section('.dynstr');
+    if (dynamic === undefined) return [];
+    if (dynstr === undefined) this.fail('.dynamic without .dynstr');
+    if (dynamic.byteLength % DYNAMIC_SIZE !== 0)
+      this.fail(`.dynamic size ${dynamic.byteLength} is not a multiple of ${DYNAMIC_SIZE}`);
+    const view = new DataView(dynamic.buffer, dynamic.byteOffset, dynamic.byteLength);
+    const needed: string[] = [];
+    for (let off = 0; off < dynamic.byteLength; off += DYNAMIC_SIZE) {
+      const tag = view.getBigUint64(off, true);
+      if (tag === DT_NULL) break;
+      if (tag !== DT_NEEDED) continue;
+      const nameOff = Number(view.getBigUint64(off + 8, true));
+      if (nameOff >= dynstr.byteLength) this.fail(`DT_NEEDED offset ${nameOff} is outside .dynstr`);
+      needed.push(cString(dynstr, nameOff));
+    }
+    return needed;
   }
 
   /**
@@ -126,7 +165,7 @@ export class ElfFile {
   }
 
   private fail(why: string): never {
-    throw new HookError('E_KERNEL', `Cannot read kernel module ${this.source}: ${why}`);
+    throw new HookError(this.errorCode, `Cannot read ${this.what} ${this.source}: ${why}`);
   }
 }
 

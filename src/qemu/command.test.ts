@@ -43,7 +43,8 @@ describe('qemuCommand', () => {
     const { binary, args } = qemuCommand({ arch: 'aarch64', kernel: 'k' });
     assert.equal(binary, 'qemu-system-aarch64');
     assert.deepEqual(valuesOf(args, '-machine'), ['virt']);
-    assert.deepEqual(valuesOf(args, '-cpu'), ['max']);
+    assert.deepEqual(valuesOf(args, '-cpu'), ['max,pauth-impdef=on']);
+    assert.deepEqual(valuesOf(qemuCommand({ arch: 'aarch64', kernel: 'k', accel: 'kvm' }).args, '-cpu'), ['max']);
     assert.deepEqual(valuesOf(args, '-append'), ['console=ttyAMA0']);
     assert.deepEqual(valuesOf(args, '-initrd'), []);
   });
