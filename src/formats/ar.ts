@@ -31,7 +31,7 @@ function numberField(header: string, start: number, width: number, radix: 8 | 10
   const text = header.slice(start, start + width).trimEnd();
   if (text === '') return 0;
   const pattern = radix === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
-  if (!pattern.test(text)) throw new Error(`bad ${label} field "${text}"`);
+  if (!pattern.test(text)) throw new Error(`bad ${label} field ${JSON.stringify(text)}`);
   return Number.parseInt(text, radix);
 }
 
@@ -46,7 +46,7 @@ export function readAr(buf: Uint8Array): ArMember[] {
     if (offset + HEADER_SIZE > buf.byteLength) throw formatError(offset, 'truncated member header');
     const header = latin1.decode(buf.subarray(offset, offset + HEADER_SIZE));
     const rawName = header.slice(0, 16).trimEnd();
-    const where = `member "${rawName}" at offset ${offset}`;
+    const where = `member ${JSON.stringify(rawName)} at offset ${offset}`;
     if (header.slice(58, 60) !== '`\n') {
       throw new HookError('E_ARCHIVE_FORMAT', `Cannot read ar ${where}: header does not end with "\`\\n"`);
     }

@@ -227,11 +227,11 @@ export function readCpio(buf: Uint8Array): CpioEntry[] {
     const header = String.fromCharCode(...buf.subarray(offset, offset + HEADER_SIZE));
     const magic = header.slice(0, 6);
     if (magic !== MAGIC && magic !== MAGIC_CRC)
-      throw readError(offset, `bad magic "${magic}" (not newc cpio)`);
+      throw readError(offset, `bad magic ${shown(magic)} (not newc cpio)`);
     if (header.length < HEADER_SIZE) throw readError(offset, 'truncated header');
     const field = (i: number): number => {
       const text = header.slice(6 + i * 8, 14 + i * 8);
-      if (!/^[0-9a-fA-F]{8}$/.test(text)) throw readError(offset, `bad header field "${text}"`);
+      if (!/^[0-9a-fA-F]{8}$/.test(text)) throw readError(offset, `bad header field ${shown(text)}`);
       return Number.parseInt(text, 16);
     };
     const nameSize = field(11);
@@ -244,7 +244,7 @@ export function readCpio(buf: Uint8Array): CpioEntry[] {
     const dataStart = nameEnd + padding(HEADER_SIZE + nameSize);
     const dataEnd = dataStart + size;
     if (dataEnd > buf.byteLength)
-      throw readError(offset, `data of "${name}" runs past the end of the archive`);
+      throw readError(offset, `data of ${shown(name)} runs past the end of the archive`);
     offset = dataEnd + padding(size);
     if (name === TRAILER) continue;
     entries.push({
@@ -263,6 +263,11 @@ export function readCpio(buf: Uint8Array): CpioEntry[] {
     });
   }
   return entries;
+}
+
+/** A name or field from the archive for a message: quoted, escaped, at most 100 characters. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
 }
 
 function readError(offset: number, what: string): HookError {

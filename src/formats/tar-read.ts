@@ -30,6 +30,8 @@ export interface TarEntry {
 
 const BLOCK = 512;
 const utf8 = new TextDecoder('utf-8');
+const latin1 = new TextDecoder('latin1');
+const MAX_PAX_LENGTH_DIGITS = 16;
 
 const TYPES: Record<string, TarEntryType> = {
   '0': 'file',
@@ -211,9 +213,13 @@ function parsePax(body: Uint8Array, fail: (what: string) => Error): PaxRecords {
   let pos = 0;
   while (pos < body.byteLength) {
     if (body[pos] === 0) break; // trailing NUL padding written by some tools
+    // The length is at most a safe integer's 16 digits: look no further for its space, and
+    // decode without spreading the bytes into arguments (a long run overflowed the stack).
     let space = pos;
-    while (space < body.byteLength && body[space] !== 0x20) space++;
-    const lengthText = String.fromCharCode(...body.subarray(pos, space));
+    const limit = Math.min(body.byteLength, pos + MAX_PAX_LENGTH_DIGITS + 1);
+    while (space < limit && body[space] !== 0x20) space++;
+    if (space >= limit) throw fail(`malformed pax record at byte ${pos} of the extended header`);
+    const lengthText = latin1.decode(body.subarray(pos, space));
     const length = decimal(lengthText, 'pax record length', fail);
     const end = pos + length;
     if (
@@ -241,6 +247,7 @@ function cString(field: Uint8Array): string {
   return utf8.decode(nul < 0 ? field : field.subarray(0, nul));
 }
 
-function printable(text: string): string {
+function printable(full: string): string {
+  const text = full.length > 80 ? `${full.slice(0, 80)}...` : full;
   return text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
