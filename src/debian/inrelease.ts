@@ -65,8 +65,12 @@ export function parseRelease(text: string, source = 'Release'): Release {
     const parts = line.trim().split(/\s+/);
     if (parts.length !== 3) continue;
     const [sha256, size, path] = parts as [string, string, string];
-    if (!/^[0-9a-f]{64}$/i.test(sha256) || !/^\d+$/.test(size)) {
-      throw new HookError('E_INDEX', `Cannot parse ${source}: bad SHA256 line "${line.trim()}"`);
+    if (!/^[0-9a-f]{64}$/i.test(sha256) || !/^\d{1,15}$/.test(size)) {
+      // 15 digits: any real size, and always a safe integer.
+      throw new HookError(
+        'E_INDEX',
+        `Cannot parse ${source}: bad SHA256 line ${JSON.stringify(line.trim().slice(0, 200))}`,
+      );
     }
     files.set(path, { size: Number(size), sha256: sha256.toLowerCase() });
   }
