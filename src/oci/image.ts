@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { HookError } from '../errors.ts';
 import type { Tree } from '../rootfs/tree.ts';
 import { sha256Digest, treeToLayer } from './layer.ts';
+import { parseImageConfig, parseImageIndex } from './parse.ts';
 import type { ImageReference } from './reference.ts';
 import { formatReference, parseReference } from './reference.ts';
 import type { RegistryClientOptions } from './registry.ts';
@@ -154,13 +155,7 @@ export async function writeOciLayout(image: OciImage, dir: string, options: { ta
   const indexPath = join(dir, 'index.json');
   let manifests: Descriptor[] = [];
   if (existsSync(indexPath)) {
-    try {
-      manifests = (JSON.parse(await readFile(indexPath, 'utf8')) as ImageIndex).manifests ?? [];
-    } catch (error) {
-      throw new HookError('E_OCI', `Cannot add to the OCI layout ${dir}: index.json is not valid JSON`, {
-        cause: error,
-      });
-    }
+    manifests = parseImageIndex(await readFile(indexPath), `index.json of the OCI layout ${dir}`).manifests;
   }
   manifests = manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== options.tag);
   manifests.push({
@@ -274,12 +269,7 @@ export async function pullImage(
   }
   for (const descriptor of [manifest.config, ...manifest.layers]) checkDescriptor(descriptor, reference);
   const configBytes = await client.fetchBlob(source, manifest.config.digest, manifest.config.size);
-  let config: ImageConfig;
-  try {
-    config = JSON.parse(Buffer.from(configBytes).toString('utf8')) as ImageConfig;
-  } catch {
-    throw new HookError('E_OCI', `Cannot pull ${reference}: config ${manifest.config.digest} is not JSON`);
-  }
+  const config = parseImageConfig(configBytes, `config ${manifest.config.digest} of ${reference}`);
   const layers: PulledImage['layers'] = [];
   for (const descriptor of manifest.layers) {
     layers.push({ descriptor, data: await client.fetchBlob(source, descriptor.digest, descriptor.size) });

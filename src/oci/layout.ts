@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { HookError } from '../errors.ts';
 import type { PulledImage } from './image.ts';
 import { REF_NAME_ANNOTATION, verifyPulledLayers } from './image.ts';
+import { parseImageConfig, parseImageIndex, parseImageManifest } from './parse.ts';
 import { formatPlatform, selectPlatform } from './platform.ts';
 import { checkDescriptor, digestOf } from './registry.ts';
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from './types.ts';
+import type { Descriptor, Platform } from './types.ts';
 import { INDEX_MEDIA_TYPES } from './types.ts';
 
 async function readBlob(dir: string, descriptor: Descriptor): Promise<Uint8Array> {
@@ -34,14 +35,6 @@ async function readBlob(dir: string, descriptor: Descriptor): Promise<Uint8Array
   return data;
 }
 
-function parseJson<T>(data: Uint8Array, what: string, dir: string): T {
-  try {
-    return JSON.parse(Buffer.from(data).toString('utf8')) as T;
-  } catch {
-    throw new HookError('E_OCI', `Cannot read the OCI layout ${dir}: ${what} is not JSON`);
-  }
-}
-
 function isIndex(descriptor: Descriptor): boolean {
   return INDEX_MEDIA_TYPES.includes(descriptor.mediaType);
 }
@@ -52,12 +45,11 @@ export async function readOciLayout(
   options: { tag?: string; platform?: Platform } = {},
 ): Promise<PulledImage> {
   const platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
-  const index = parseJson<ImageIndex>(
+  const index = parseImageIndex(
     new Uint8Array(await readFile(join(dir, 'index.json')).catch(() => new Uint8Array())),
-    'index.json',
-    dir,
+    `index.json of the OCI layout ${dir}`,
   );
-  const manifests = index.manifests ?? [];
+  const manifests = index.manifests;
   const tagged =
     options.tag === undefined
       ? manifests
@@ -67,8 +59,11 @@ export async function readOciLayout(
   let descriptor: Descriptor | undefined =
     tagged.length === 1 ? tagged[0] : (selectPlatform(tagged, platform) ?? undefined);
   for (let depth = 0; descriptor && isIndex(descriptor) && depth < 4; depth++) {
-    const nested = parseJson<ImageIndex>(await readBlob(dir, descriptor), `index ${descriptor.digest}`, dir);
-    descriptor = selectPlatform(nested.manifests ?? [], platform);
+    const nested = parseImageIndex(
+      await readBlob(dir, descriptor),
+      `index ${descriptor.digest} of the OCI layout ${dir}`,
+    );
+    descriptor = selectPlatform(nested.manifests, platform);
   }
   if (!descriptor || isIndex(descriptor)) {
     throw new HookError(
@@ -76,10 +71,9 @@ export async function readOciLayout(
       `Cannot find ${wanted} for ${formatPlatform(platform)} in the OCI layout ${dir}`,
     );
   }
-  const manifest = parseJson<ImageManifest>(
+  const manifest = parseImageManifest(
     await readBlob(dir, descriptor),
-    `manifest ${descriptor.digest}`,
-    dir,
+    `manifest ${descriptor.digest} of the OCI layout ${dir}`,
   );
   if (!manifest.config || !Array.isArray(manifest.layers)) {
     throw new HookError(
@@ -88,7 +82,7 @@ export async function readOciLayout(
     );
   }
   const configBytes = await readBlob(dir, manifest.config);
-  const config = parseJson<ImageConfig>(configBytes, `config ${manifest.config.digest}`, dir);
+  const config = parseImageConfig(configBytes, `config ${manifest.config.digest} of the OCI layout ${dir}`);
   const layers: PulledImage['layers'] = [];
   for (const layer of manifest.layers) layers.push({ descriptor: layer, data: await readBlob(dir, layer) });
   verifyPulledLayers(dir, config, layers);

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { HookError, registerSecret } from '../errors.ts';
 import type { Challenge, Credentials } from './auth.ts';
 import { basicAuthorization, describeFetchError, fetchBearerToken, parseChallenge } from './auth.ts';
+import { parseManifestOrIndex } from './parse.ts';
 import { formatPlatform, selectPlatform } from './platform.ts';
 import type { ImageReference } from './reference.ts';
 import { DOCKER_HUB, formatReference, manifestSelector } from './reference.ts';
@@ -115,13 +116,8 @@ export class RegistryClient {
     const digest = digestOf(bytes, expected?.startsWith('sha512:') ? 'sha512' : 'sha256');
     if (expected !== undefined && expected !== digest)
       throw digestMismatch(reference, 'the manifest', expected, digest);
-    let json: ImageManifest | ImageIndex;
-    try {
-      json = JSON.parse(Buffer.from(bytes).toString('utf8')) as ImageManifest | ImageIndex;
-    } catch {
-      throw new HookError('E_OCI', `Cannot read the manifest of ${reference}: it is not JSON`);
-    }
     const contentType = response.headers.get('content-type')?.split(';')[0]?.trim();
+    const json = parseManifestOrIndex(bytes, `the manifest of ${reference}`, INDEX_MEDIA_TYPES, contentType);
     const mediaType = json.mediaType ?? contentType ?? '';
     return { mediaType, digest, bytes, json };
   }
