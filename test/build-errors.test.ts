@@ -33,7 +33,7 @@ test('an unknown package is named at its line and column, with suggestions', {
 test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60_000 }, async () => {
   const image = await buildDefaultImage('x86_64');
   const outDir = await mkdtemp(join(tmpdir(), 'hook-keep-'));
-  await cp(image.outDir, outDir, { recursive: true });
+  await cp(image.outDir, outDir, { recursive: true, verbatimSymlinks: true });
   const digest = async (name: string) =>
     createHash('sha256')
       .update(await readFile(join(outDir, name)))

@@ -26,10 +26,19 @@ import { formatSize } from '../spec/size.ts';
 import { prefetchDebs, readDebCached } from './deb-cache.ts';
 import { assembleInitramfs } from './early-boot.ts';
 import { installKernel } from './kernel-stage.ts';
-import { type LockEntry, type LockFile, lockEntry, type PackageRole, readLock, requestHash } from './lock.ts';
+import {
+  type LockEntry,
+  type LockFile,
+  lockEntry,
+  type PackageRole,
+  readLock,
+  requestHash,
+  serializeLock,
+} from './lock.ts';
 import { addCaBundle, addOsFiles } from './os-files.ts';
 import { addOsieServices } from './osie-files.ts';
 import { type BuildOutputs, writeOutputs } from './outputs.ts';
+import { lockOutputDir } from './publish.ts';
 import { buildSegments, planSegments } from './segments.ts';
 import { inputsHash, upToDate, writeStamp } from './stamp.ts';
 
@@ -165,6 +174,18 @@ export async function installPackages(
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const ctx = prepare(options);
+  // One build at a time writes an output folder; a second one waits for the first.
+  const outputLock = await lockOutputDir(ctx.outDir, (pid) =>
+    ctx.reporter.info(`Waiting for another build (pid ${pid}) that is writing to ${ctx.outDir}`),
+  );
+  try {
+    return await buildLocked(ctx, options);
+  } finally {
+    await outputLock.release();
+  }
+}
+
+async function buildLocked(ctx: BuildContext, options: BuildOptions): Promise<BuildResult> {
   const stampInputs = await inputsHash(ctx);
   const previous = await upToDate(ctx, stampInputs);
   if (previous) {
@@ -260,31 +281,37 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   done(`${archives.length} segments (${reused} from cache)`);
 
   done = reporter.stage('outputs');
-  const outputs = await writeOutputs({
-    outDir,
-    arch,
-    vmlinuz: kernel.vmlinuz,
-    initramfs: initramfs.pieces,
-    segments: archives,
-    lock,
-    tree,
-    ownership,
-    sourceDateEpoch,
-    specName: spec.name,
-    specVersion: spec.version,
-    kernelVersion: kernel.version,
-  });
-  done(outDir);
-  const result: BuildResult = {
+  const resultOf = (outputs: BuildOutputs): BuildResult => ({
     ...outputs,
     arch,
     kernelVersion: kernel.version,
     packages: lock.packages.length,
     warnings,
     upToDate: false,
-  };
-  await writeStamp(ctx, stampInputs, result);
-  return result;
+  });
+  const outputs = await writeOutputs(
+    {
+      outDir,
+      arch,
+      vmlinuz: kernel.vmlinuz,
+      initramfs: initramfs.pieces,
+      segments: archives,
+      lock,
+      tree,
+      ownership,
+      sourceDateEpoch,
+      specName: spec.name,
+      specVersion: spec.version,
+      kernelVersion: kernel.version,
+    },
+    {
+      // The stamp goes into the set it describes, before the set is shown.
+      beforeSwitch: (setDir, written) =>
+        writeStamp(ctx, stampInputs, resultOf(written), setDir, serializeLock(lock)),
+    },
+  );
+  done(outDir);
+  return resultOf(outputs);
 }
 
 function packageFilters(spec: Spec): Map<string, { include: string[]; exclude: string[] }> {

@@ -1,16 +1,13 @@
 /**
- * Writes the artifacts Tinkerbell serves, atomically: every file goes to a temporary name in
- * the output folder first and is renamed into place only once all of them are written, so an
- * interrupted build leaves the previous outputs intact.
+ * The artifacts Tinkerbell serves: the kernel, the initramfs, the bundle of both, the lock,
+ * the SBOM and the size report; publish.ts shows them as one set.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import type { Arch } from '../arch.ts';
 import type { Ownership } from '../rootfs/install.ts';
 import type { Tree } from '../rootfs/tree.ts';
 import { type LockFile, serializeLock } from './lock.ts';
+import { publishSet } from './publish.ts';
 import { type BuildReport, buildReport } from './report.ts';
 import { spdxDocument } from './sbom.ts';
 import type { BuiltSegment } from './segments.ts';
@@ -48,9 +45,15 @@ type Crc32 = (data: Uint8Array, value?: number) => number;
 export const CHECKSUMMED =
   /^(vmlinuz-|initramfs-)(x86_64|aarch64)$|^hook_(x86_64|aarch64)\.tar\.gz$|^hook-(x86_64|aarch64)-efi-initrd\.iso$/;
 
-export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
-  const { outDir, arch } = input;
-  await mkdir(outDir, { recursive: true });
+export interface StagedOutputs {
+  /** Artifact name → its bytes, in pieces (nothing is copied into one buffer). */
+  pieces: Map<string, Uint8Array[]>;
+  report: BuildReport;
+}
+
+/** Every artifact of the build, in memory, ready to be published. */
+export function stageOutputs(input: OutputInput): StagedOutputs {
+  const { arch } = input;
   // The artifacts stay lists of pieces (segments, tar blocks): 180 MB is neither copied
   // into one buffer nor read back from disk to be hashed.
   const initramfs = input.initramfs;
@@ -58,7 +61,7 @@ export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
   const vmlinuzName = `vmlinuz-${arch}`;
   const initramfsName = `initramfs-${arch}`;
   const report = buildReport(input, initramfsBytes);
-  const staged = new Map<string, Uint8Array[]>([
+  const pieces = new Map<string, Uint8Array[]>([
     [vmlinuzName, [input.vmlinuz]],
     [initramfsName, initramfs],
     [
@@ -76,42 +79,32 @@ export async function writeOutputs(input: OutputInput): Promise<BuildOutputs> {
     [`hook-${arch}.spdx.json`, [Buffer.from(`${JSON.stringify(spdxDocument(input), null, 2)}\n`)]],
     [`hook-${arch}.report.json`, [Buffer.from(`${JSON.stringify(report, null, 2)}\n`)]],
   ]);
-  const temp = (name: string) => join(outDir, `.${name}.${process.pid}.tmp`);
-  const files: BuildOutputs['files'] = {};
-  try {
-    for (const [name, pieces] of staged) {
-      await writePieces(temp(name), pieces);
-      files[name] = { path: join(outDir, name), bytes: byteLength(pieces), sha512: sha512(pieces) };
-    }
-    for (const name of staged.keys()) await rename(temp(name), join(outDir, name));
-  } finally {
-    for (const name of staged.keys()) await rm(temp(name), { force: true });
-  }
-  const known = new Map(Object.entries(files).map(([name, file]) => [name, file.sha512]));
-  await writeChecksums(outDir, known);
-  return { outDir, files, report };
+  return { pieces, report };
+}
+
+/**
+ * Stages and publishes the artifacts as the output folder's new set (see publish.ts): a
+ * reader sees the complete previous set or the complete new one, never a mix.
+ */
+export async function writeOutputs(
+  input: OutputInput,
+  options: { beforeSwitch?: (setDir: string, outputs: BuildOutputs) => Promise<void> } = {},
+): Promise<BuildOutputs> {
+  const staged = stageOutputs(input);
+  const { beforeSwitch } = options;
+  const files = await publishSet(input.outDir, staged.pieces, {
+    checksummed: CHECKSUMMED,
+    beforeSwitch:
+      beforeSwitch &&
+      ((setDir, files) => beforeSwitch(setDir, { outDir: input.outDir, files, report: staged.report })),
+  });
+  return { outDir: input.outDir, files, report: staged.report };
 }
 
 function byteLength(pieces: readonly Uint8Array[]): number {
   let total = 0;
   for (const piece of pieces) total += piece.byteLength;
   return total;
-}
-
-function sha512(pieces: readonly Uint8Array[]): string {
-  const hash = createHash('sha512');
-  for (const piece of pieces) hash.update(piece);
-  return hash.digest('hex');
-}
-
-/** Writes the pieces in order to a new file, in batches well under the system's IOV_MAX. */
-async function writePieces(path: string, pieces: readonly Uint8Array[]): Promise<void> {
-  const file = await open(path, 'w');
-  try {
-    for (let i = 0; i < pieces.length; i += 256) await file.writev(pieces.slice(i, i + 256));
-  } finally {
-    await file.close();
-  }
 }
 
 /**
@@ -127,26 +120,6 @@ function segmentsCompressed(segments: readonly BuiltSegment[]): boolean {
     uncompressed += segment.uncompressedBytes;
   }
   return compressed < uncompressed * 0.9;
-}
-
-/**
- * checksum.txt in `sha512sum` format over every artifact in the folder (both architectures).
- * `known` holds the digests of the files this build just wrote; others are read and hashed.
- */
-async function writeChecksums(
-  outDir: string,
-  known: ReadonlyMap<string, string>,
-): Promise<Map<string, string>> {
-  const names = (await readdir(outDir)).filter((name) => CHECKSUMMED.test(name)).sort();
-  const sums = new Map<string, string>();
-  for (const name of names) {
-    sums.set(name, known.get(name) ?? sha512([await readFile(join(outDir, name))]));
-  }
-  const text = names.map((name) => `${sums.get(name)}  ${name}\n`).join('');
-  const temp = join(outDir, `.checksum.txt.${process.pid}.tmp`);
-  await writeFile(temp, text);
-  await rename(temp, join(outDir, 'checksum.txt'));
-  return sums;
 }
 
 /** A ustar archive of regular files at top level (no folder), fixed metadata, gzip with mtime 0. */

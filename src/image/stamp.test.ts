@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { Reporter } from '../cli/reporter.ts';
 import { type BuildContext, type BuildResult, prepare } from './build.ts';
+import { CHECKSUMMED } from './outputs.ts';
+import { publishSet } from './publish.ts';
 import { inputsHash, upToDate, writeStamp } from './stamp.ts';
 
 const quiet: Reporter = { stage: () => () => {}, progress: () => {}, info: () => {}, warn: () => {} };
@@ -35,34 +37,37 @@ function sha512(text: string): string {
   return createHash('sha512').update(text).digest('hex');
 }
 
-/** What a build leaves behind: artifacts, the lock, checksum.txt, and the stamp. */
+/** What a build leaves behind: artifacts, the lock, checksum.txt and the stamp, as one published set. */
 async function fakeBuild(): Promise<BuildResult> {
   const artifacts: Record<string, string> = {
     'vmlinuz-x86_64': 'kernel',
     'initramfs-x86_64': 'image',
     'hook.lock': '{"lockfileVersion":1}\n',
   };
-  const files: BuildResult['files'] = {};
-  for (const [name, text] of Object.entries(artifacts)) {
-    writeFileSync(join(out, name), text);
-    files[name] = { path: join(out, name), bytes: text.length, sha512: sha512(text) };
-  }
-  writeFileSync(
-    join(out, 'checksum.txt'),
-    `${sha512('image')}  initramfs-x86_64\n${sha512('kernel')}  vmlinuz-x86_64\n`,
-  );
-  const result = {
-    outDir: out,
-    files,
-    report: {} as BuildResult['report'],
-    arch: 'x86_64',
-    kernelVersion: '6.12.0',
-    packages: 1,
-    warnings: ['w'],
-    upToDate: false,
-  } satisfies BuildResult;
   const ctx = context();
-  await writeStamp(ctx, await inputsHash(ctx), result);
+  const inputs = await inputsHash(ctx);
+  let result: BuildResult | undefined;
+  await publishSet(
+    out,
+    new Map(Object.entries(artifacts).map(([name, text]) => [name, [Buffer.from(text)]])),
+    {
+      checksummed: CHECKSUMMED,
+      beforeSwitch: async (setDir, files) => {
+        result = {
+          outDir: out,
+          files: { ...files },
+          report: {} as BuildResult['report'],
+          arch: 'x86_64',
+          kernelVersion: '6.12.0',
+          packages: 1,
+          warnings: ['w'],
+          upToDate: false,
+        };
+        await writeStamp(ctx, inputs, result, setDir, artifacts['hook.lock'] as string);
+      },
+    },
+  );
+  assert.ok(result);
   return result;
 }
 

@@ -1,16 +1,17 @@
 /**
- * The no-change check of `hook build`: `<out>/.hook-stamp-<arch>.json` records a hash of
+ * The no-change check of `hook build`: `.hook-stamp-<arch>.json` in the published set records a hash of
  * every build input (spec text, `files[].source` contents, the lock file, archive settings,
  * SOURCE_DATE_EPOCH, the tool's own sources and versions) and the size, mtime and SHA-512 of
  * every output. When the inputs hash the same and the outputs on disk are still the ones
  * written, the build's result is the previous one.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildContext, BuildResult } from './build.ts';
 import { CHECKSUMMED } from './outputs.ts';
+import { CURRENT } from './publish.ts';
 
 const STAMP_VERSION = 1;
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,8 +26,9 @@ export interface Stamp {
   result: Omit<BuildResult, 'upToDate'>;
 }
 
-export function stampPath(outDir: string, arch: string): string {
-  return join(outDir, `.hook-stamp-${arch}.json`);
+/** The stamp lives in the published set it describes (see publish.ts). */
+export function stampPath(dir: string, arch: string): string {
+  return join(dir, `.hook-stamp-${arch}.json`);
 }
 
 /**
@@ -69,10 +71,14 @@ async function sourceFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** The lock decides the package set; it is read at check time and again after the build wrote it. */
+/** The lock decides the package set; it is read at check time, and given by the build that writes it. */
 async function fullHash(inputs: string, lockPath: string): Promise<string | undefined> {
   const lock = await readFile(lockPath).catch(() => undefined);
   if (lock === undefined) return undefined;
+  return combinedHash(inputs, lock);
+}
+
+function combinedHash(inputs: string, lock: string | Uint8Array): string {
   return createHash('sha256').update(inputs).update('\0lock\0').update(lock).digest('hex');
 }
 
@@ -82,7 +88,7 @@ export async function upToDate(
   inputs: string | undefined,
 ): Promise<BuildResult | undefined> {
   if (inputs === undefined) return undefined;
-  const path = stampPath(ctx.outDir, ctx.arch);
+  const path = stampPath(join(ctx.outDir, CURRENT), ctx.arch);
   let stamp: Stamp;
   try {
     stamp = JSON.parse(await readFile(path, 'utf8')) as Stamp;
@@ -115,26 +121,27 @@ async function checksumsList(outDir: string, files: BuildResult['files']): Promi
     .every(([name, file]) => lines.has(`${file.sha512}  ${name}`));
 }
 
-/** Records the inputs and outputs of a finished build; a stale stamp is removed when inputs are unknown. */
+/**
+ * Records the inputs and outputs of a build in `setDir`, the set being published (before it
+ * is shown, so the stamp and the outputs appear together). The outputs are recorded by their
+ * stable paths (`<out>/<name>`) with the size and mtime of the files in the set. No stamp is
+ * written when the inputs are unknown.
+ */
 export async function writeStamp(
   ctx: BuildContext,
   inputs: string | undefined,
   result: BuildResult,
+  setDir: string,
+  lockText: string,
 ): Promise<void> {
-  const path = stampPath(ctx.outDir, ctx.arch);
-  const full = inputs === undefined ? undefined : await fullHash(inputs, ctx.lockPath);
-  if (full === undefined) {
-    await rm(path, { force: true });
-    return;
-  }
+  if (inputs === undefined) return;
+  const full = combinedHash(inputs, lockText);
   const outputs: Stamp['outputs'] = {};
-  for (const file of Object.values(result.files)) {
-    const info = await stat(file.path, { bigint: true });
+  for (const [name, file] of Object.entries(result.files)) {
+    const info = await stat(join(setDir, name), { bigint: true });
     outputs[file.path] = { bytes: Number(info.size), mtimeNs: info.mtimeNs.toString(), sha512: file.sha512 };
   }
   const { upToDate: _, ...rest } = result;
   const stamp: Stamp = { stampVersion: STAMP_VERSION, inputs: full, outputs, result: rest };
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(stamp)}\n`);
-  await rename(temp, path);
+  await writeFile(stampPath(setDir, ctx.arch), `${JSON.stringify(stamp)}\n`);
 }
