@@ -1,6 +1,6 @@
 /**
  * End to end under QEMU (x86_64, TCG): HookOS boots with the command line Smee sends, hook-docker
- * configures the engine (syslog driver, insecure registry), hook-bootkit pulls the test worker
+ * configures the engine (journald log driver, insecure registry), hook-bootkit pulls the test worker
  * from Debian's docker-registry on the host and starts it, and the worker — like tink-worker —
  * runs an action container through the Docker socket that writes a marker onto the virtio disk.
  * In the same boot, two fault cases: the registry is unreachable for the first minute (the

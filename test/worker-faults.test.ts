@@ -9,6 +9,8 @@
  *    docker_registry unchanged): the credentials are not sent there.
  * The command line of step 3 is a file bind-mounted over /proc/cmdline: hook-bootkit reads the
  * command line at every attempt, so this stands for a machine booted with it.
+ * Throughout, registry_password is on the command line and a syslog receiver runs: not one
+ * line it receives holds the password (the kernel's command-line line arrives redacted).
  * (The registry unreachable for a minute and /worker/reboot are in worker-e2e.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -92,8 +94,14 @@ test('registry credentials go to docker_registry only; a worker that exits at on
       const workerAt = Date.now();
       const actionLine = await syslog.waitFor(/tink-worker.*HOOK-WORKER-ACTION/, { timeoutMs: 3 * 60_000 });
       assert.match(actionLine.text, /"exitCode":0\}/, `the action failed: ${actionLine.text}`);
+      // The worker has the password; the report it printed reached syslog_host redacted.
+      const report = parseWorkerReport(await sh(vm, 'cat /worker/hook-worker-report.json'));
+      assert.ok(
+        tinkerbellEnv(parseWorkerReport(reportLine.text).env).includes('REGISTRY_PASSWORD=***'),
+        `the forwarded report is redacted: ${reportLine.text.slice(0, 2000)}`,
+      );
       assert.deepEqual(
-        tinkerbellEnv(parseWorkerReport(reportLine.text).env),
+        tinkerbellEnv(report.env),
         [
           `DOCKER_REGISTRY=${authHost}`,
           `REGISTRY_USERNAME=${USER.username}`,
@@ -167,6 +175,14 @@ test('registry credentials go to docker_registry only; a worker that exits at on
       );
       process.stdout.write(
         `# worker faults: worker report ${((workerAt - started) / 1000).toFixed(0)} s, all cases ${((Date.now() - started) / 1000).toFixed(0)} s after QEMU start\n`,
+      );
+      // Not one line that reached syslog_host holds the password; the kernel's own
+      // command-line line did arrive, redacted.
+      const leaked = syslog.lines().filter((line) => line.includes(USER.password));
+      assert.deepEqual(leaked, [], 'the registry password reached syslog_host');
+      assert.ok(
+        syslog.lines().some((line) => /Kernel command line: .*registry_password=\*\*\*/.test(line)),
+        'the kernel command line was forwarded, redacted',
       );
       await vm.powerOff();
     },

@@ -4,38 +4,20 @@ import fc from 'fast-check';
 import { settingsFromText as settings } from '../lib/settings.ts';
 import { daemonConfig, daemonJson, dockerProxyEnv, dockerWarnings } from './config.ts';
 
-const syslogAddress = (cmdline: string) =>
-  (daemonConfig(settings(cmdline))['log-opts'] as Record<string, string> | undefined)?.['syslog-address'];
+const JOURNAL = { 'log-driver': 'journald', 'log-opts': { tag: '{{.Name}}' } };
 
-test('syslog_host selects the syslog log driver over UDP 514 with the container name as tag', () => {
-  assert.deepEqual(daemonConfig(settings('syslog_host=10.0.2.2')), {
-    'log-driver': 'syslog',
-    'log-opts': { 'syslog-address': 'udp://10.0.2.2:514', tag: '{{.Name}}' },
-  });
-  assert.equal(syslogAddress('syslog_host=fd00::2'), 'udp://[fd00::2]:514');
-  assert.equal(syslogAddress('syslog_host=logs.lan'), 'udp://logs.lan:514');
-});
-
-test('a port in syslog_host is used, never doubled (was udp://[10.0.0.1:514]:514)', () => {
-  assert.equal(syslogAddress('syslog_host=10.0.0.1:514'), 'udp://10.0.0.1:514');
-  assert.equal(syslogAddress('syslog_host=[fd00::2]:1514'), 'udp://[fd00::2]:1514');
-});
-
-test('an invalid syslog_host gives no syslog driver and a warning saying so', () => {
-  for (const bad of ['10.0.0.1:514:514', '[::1', '010.0.0.1', 'bad_host', '224.0.0.1', '10.0.0.1:0']) {
-    const s = settings(`syslog_host=${bad}`);
-    assert.deepEqual(daemonConfig(s), {}, bad);
-    const warnings = dockerWarnings(s);
-    assert.equal(warnings.length, 1, bad);
-    assert.match(warnings[0] ?? '', /^syslog_host=.*; no syslog log driver/, bad);
+test('container logs go to the journal, tagged with the container name, whatever syslog_host says', () => {
+  // hook-syslog forwards them, redacted; Docker's syslog driver would send them unredacted.
+  for (const cmdline of ['', 'syslog_host=10.0.2.2', 'syslog_host=10.0.0.1:514', 'syslog_host=bad_host']) {
+    assert.deepEqual(daemonConfig(settings(cmdline)), JOURNAL, cmdline);
+    assert.deepEqual(dockerWarnings(settings(cmdline)), [], "syslog_host is not hook-docker's to warn about");
   }
 });
 
 test('insecure_registries becomes insecure-registries (invalid entries left out); never hosts', () => {
   const config = daemonConfig(settings('insecure_registries=10.0.2.2:5000,reg.lan,10.0.0.0/8,bad/x/y'));
-  assert.deepEqual(config, { 'insecure-registries': ['10.0.2.2:5000', 'reg.lan', '10.0.0.0/8'] });
-  assert.deepEqual(daemonConfig(settings('')), {});
-  assert.equal(daemonJson(settings('')), '{}\n');
+  assert.deepEqual(config, { ...JOURNAL, 'insecure-registries': ['10.0.2.2:5000', 'reg.lan', '10.0.0.0/8'] });
+  assert.deepEqual(JSON.parse(daemonJson(settings(''))), JOURNAL);
   const everything = daemonConfig(
     settings('syslog_host=h.lan insecure_registries=r.lan HTTP_PROXY=http://p:1'),
   );
@@ -66,8 +48,17 @@ test('property: daemon.json is valid JSON holding only checked values, whatever 
   fc.assert(
     fc.property(fc.array(pair, { maxLength: 6 }), (pairs) => {
       const config = JSON.parse(daemonJson(settings(pairs.join(' ')))) as Record<string, unknown>;
-      const address = (config['log-opts'] as Record<string, string> | undefined)?.['syslog-address'];
-      if (address !== undefined) assert.match(address, /^udp:\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\]):\d{1,5}$/);
+      assert.deepEqual(
+        Object.keys(config).sort(),
+        [
+          'log-driver',
+          'log-opts',
+          ...('insecure-registries' in config ? ['insecure-registries'] : []),
+        ].sort(),
+      );
+      for (const registry of (config['insecure-registries'] as string[] | undefined) ?? []) {
+        assert.match(registry, /^[A-Za-z0-9.:[\]/-]+$/);
+      }
     }),
     { numRuns: 1500 },
   );

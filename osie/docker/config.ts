@@ -3,18 +3,14 @@
  * the engine reads through docker.service's `EnvironmentFile=` (read at each start, so no
  * `systemctl daemon-reload` is ever needed). Only checked values reach these files (settings.ts).
  */
-import { formatHostPort } from '../lib/host-port.ts';
 import { type HookSettings, settingWarnings } from '../lib/settings.ts';
 
 export const DAEMON_JSON_PATH = '/etc/docker/daemon.json';
 /** Named by the docker.service drop-in shipped in the image (osie/units/docker.service.d). */
 export const DOCKER_ENV_PATH = '/run/hook/docker.env';
-/** Hook's port for syslog_host; a port given in syslog_host wins. */
-export const SYSLOG_PORT = 514;
 
 /** The command line keys hook-docker uses, and what it does when one is invalid. */
 const CONSEQUENCES: ReadonlyMap<string, string> = new Map([
-  ['syslog_host', 'no syslog log driver: container logs stay local (docker logs)'],
   ['insecure_registries', 'that entry is left out of insecure-registries'],
   ['HTTP_PROXY', 'the engine uses no HTTP proxy'],
   ['HTTPS_PROXY', 'the engine uses no HTTPS proxy'],
@@ -27,17 +23,20 @@ export function dockerWarnings(settings: HookSettings): string[] {
 }
 
 /**
+ * Container logs go to the journal (tagged with the container's name), never straight to
+ * syslog_host: hook-syslog forwards the journal, containers included, through the one
+ * redaction rule set, so a worker that prints its environment does not send the registry
+ * password out (Docker's syslog driver would). `docker logs` reads the journal driver too.
+ *
  * No `hosts`: Debian's docker.service passes `-H fd://` (socket activation on
  * /run/docker.sock), a `hosts` key would conflict with it, and the API must never be
  * exposed on TCP without TLS.
  */
 export function daemonConfig(settings: HookSettings): Record<string, unknown> {
-  const config: Record<string, unknown> = {};
-  if (settings.syslogHost !== undefined) {
-    const address = formatHostPort({ ...settings.syslogHost, port: settings.syslogHost.port ?? SYSLOG_PORT });
-    config['log-driver'] = 'syslog';
-    config['log-opts'] = { 'syslog-address': `udp://${address}`, tag: '{{.Name}}' };
-  }
+  const config: Record<string, unknown> = {
+    'log-driver': 'journald',
+    'log-opts': { tag: '{{.Name}}' },
+  };
   if (settings.insecureRegistries.length > 0) config['insecure-registries'] = settings.insecureRegistries;
   return config;
 }

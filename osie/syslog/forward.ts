@@ -1,7 +1,8 @@
 /**
  * hook-syslog's decisions, free of I/O: one journal entry (`journalctl -o json`) → one syslog
- * line (RFC 5424) for syslog_host, so the OS's own service logs reach the same place as the
- * containers' (Docker's syslog log driver). Every line leaves redacted: the journal holds lines
+ * line (RFC 5424) for syslog_host. The journal holds the OS's own service logs and the
+ * containers' (Docker's journald log driver, tagged with the container name, which becomes the
+ * APP-NAME, as Docker's syslog driver would send it). Every line leaves redacted: the journal holds lines
  * we did not write (the kernel's `Kernel command line: … registry_password=…`, systemd quoting
  * /proc/cmdline), and syslog over UDP is plain text on the wire.
  */

@@ -2,8 +2,7 @@
  * Entry point of hook-syslog (bundled to /usr/lib/hook/hook-syslog.js, run by
  * hook-syslog.service when syslog_host is on the kernel command line): follows the journal of
  * this boot and sends every entry, redacted, to syslog_host on UDP (port 514 unless syslog_host
- * names one), so the OS's own service logs go where Docker's syslog driver sends the containers'
- * logs. A cursor file in /run lets a restarted forwarder continue where it stopped instead of
+ * names one): the OS's own service logs and the containers' (Docker's journald driver). A cursor file in /run lets a restarted forwarder continue where it stopped instead of
  * sending the boot again.
  */
 import { spawn } from 'node:child_process';
