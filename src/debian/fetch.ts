@@ -1,9 +1,11 @@
 /**
  * Downloads `.deb` files into the content-addressed cache, each verified by the SHA-256 and
- * size of its (signed) index entry while it streams, several at a time.
+ * size of its (signed) index entry while it streams (and cut off past that size), several at
+ * a time. A cached `.deb` is hashed again on every call: one changed in place, even with its
+ * size and mtime put back, is deleted and downloaded again.
  */
 import { HookError } from '../errors.ts';
-import { cachedPath, casPath, recordVerified } from './cache.ts';
+import { cachedPath, casPath, type RepairReporter } from './cache.ts';
 import { downloadToFile, type RetryOptions } from './http.ts';
 
 export interface FetchablePackage {
@@ -30,6 +32,10 @@ export interface FetchOptions {
   cacheDir: string;
   concurrency?: number;
   onProgress?: (progress: FetchProgress) => void;
+  /** Told about each damaged cached `.deb` that was deleted and downloaded again (default: none). */
+  onRepair?: RepairReporter;
+  /** Told why a download is not progressing (waiting for data, retrying); default: none. */
+  onWait?: (message: string) => void;
   retry?: RetryOptions;
 }
 
@@ -57,17 +63,18 @@ export async function fetchPackages(
   let downloadedBytes = 0;
 
   const fetchOne = async (sha256: string, pkg: FetchablePackage): Promise<void> => {
-    let path = await cachedPath(options.cacheDir, sha256, pkg.size);
+    const label = `package file ${pkg.filename}`;
+    let path = await cachedPath(options.cacheDir, sha256, pkg.size, { onRepair: options.onRepair, label });
     const fromCache = path !== undefined;
     if (!path) {
       path = casPath(options.cacheDir, sha256);
       await downloadToFile(`${pkg.origin.mirror.replace(/\/+$/, '')}/${pkg.filename}`, path, {
+        ...(options.onWait ? { onWait: options.onWait } : {}),
         ...options.retry,
         sha256,
         size: pkg.size,
-        label: `package file ${pkg.filename}`,
+        label,
       });
-      await recordVerified(path, sha256);
       downloadedBytes += pkg.size;
     }
     result.set(sha256, path);

@@ -1,7 +1,10 @@
 /**
  * A small HTTP(S) GET client for the archive: retries transient failures with capped
  * exponential backoff, streams downloads to a temporary file beside the destination while
- * hashing them, and renames only a complete, verified file into place.
+ * hashing them, and renames only a complete, verified file into place. Every body is
+ * bounded while it streams (a size cap per kind of file, or the size the signed index
+ * declares), and a request that receives nothing for `stallTimeoutMs` is aborted and tried
+ * again; while it waits, `onWait` is told so the user sees why nothing moves.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -9,6 +12,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HookError, redactSecrets } from '../errors.ts';
 import { sha256Meter } from './sha256-meter.ts';
@@ -20,7 +24,7 @@ export class HttpError extends HookError {
 
   constructor(
     message: string,
-    options: { status?: number; retryable: boolean; cause?: unknown; hint?: string },
+    options: { status?: number | undefined; retryable: boolean; cause?: unknown; hint?: string },
   ) {
     super('E_HTTP', message, { cause: options.cause, hint: options.hint });
     this.status = options.status;
@@ -35,14 +39,26 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Longest delay between attempts (default 5 s). */
   maxDelayMs?: number;
-  /** Idle socket timeout (default 30 s). */
-  timeoutMs?: number;
+  /**
+   * An attempt that receives nothing (no connection, no headers, no body bytes) for this
+   * long is aborted as stalled and tried again (default 30 s).
+   */
+  stallTimeoutMs?: number;
+  /** After this long without data, `onWait` is told every second or so (default 5 s). */
+  waitNoticeMs?: number;
+  /** Told why a request is not progressing: waiting for data, or about to be retried. */
+  onWait?: (message: string) => void;
 }
 
-export interface DownloadOptions extends RetryOptions {
+export interface GetOptions extends RetryOptions {
+  /** Largest body accepted; refused (not retried) as soon as the header or the stream says more. */
+  maxBytes?: number;
+}
+
+export interface DownloadOptions extends GetOptions {
   /** Expected SHA-256 (hex); a mismatch is E_CHECKSUM and is not retried. */
   sha256?: string;
-  /** Expected size in bytes. */
+  /** Expected size in bytes; a body that grows past it is cut off (E_CHECKSUM). */
   size?: number;
   /** How to name the file in a checksum error (default: the URL). */
   label?: string;
@@ -55,6 +71,9 @@ export interface DownloadResult {
   size: number;
   sha256: string;
 }
+
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+const DEFAULT_WAIT_NOTICE_MS = 5_000;
 
 const RETRYABLE_CODES = new Set([
   'ECONNRESET',
@@ -93,6 +112,10 @@ function toHttpError(url: string, error: unknown): HookError {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+function formatIdle(ms: number): string {
+  return ms >= 1000 ? `${Math.floor(ms / 1000)} s` : `${Math.round(ms)} ms`;
+}
+
 /** Runs `attempt` until it succeeds, fails for good, or runs out of attempts. */
 export async function withRetries<T>(
   url: string,
@@ -104,7 +127,12 @@ export async function withRetries<T>(
   const cap = options.maxDelayMs ?? 5000;
   let lastError: HookError | undefined;
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await sleep(Math.min(cap, base * 2 ** (i - 1)));
+    if (i > 0) {
+      options.onWait?.(
+        `retrying ${describeUrl(url)} (attempt ${i + 1} of ${attempts}): ${lastError?.message}`,
+      );
+      await sleep(Math.min(cap, base * 2 ** (i - 1)));
+    }
     try {
       return await attempt();
     } catch (error) {
@@ -121,8 +149,53 @@ export async function withRetries<T>(
   });
 }
 
+/**
+ * Watches one attempt: `touch()` on every sign of life; after `waitNoticeMs` of silence
+ * `onWait` is told, and after `stallTimeoutMs` the current request is destroyed with a
+ * retryable E_HTTP error (kept in `stalled`, since the stream may report its own reason).
+ */
+class Watchdog {
+  stalled: HttpError | undefined;
+  #last = performance.now();
+  #request: http.ClientRequest | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(url: string, options: RetryOptions) {
+    const stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    const noticeMs = options.waitNoticeMs ?? DEFAULT_WAIT_NOTICE_MS;
+    const tick = Math.max(10, Math.min(1000, Math.floor(Math.min(stallMs, noticeMs) / 4)));
+    this.#timer = setInterval(() => {
+      const idle = performance.now() - this.#last;
+      if (idle >= stallMs) {
+        this.stalled ??= new HttpError(
+          `GET ${describeUrl(url)} stalled: no data for ${formatIdle(stallMs)}`,
+          { retryable: true },
+        );
+        this.#request?.destroy(this.stalled);
+        this.stop();
+      } else if (idle >= noticeMs) {
+        options.onWait?.(`waiting for ${describeUrl(url)} (${formatIdle(idle)} without data)`);
+      }
+    }, tick);
+    this.#timer.unref();
+  }
+
+  attach(request: http.ClientRequest): void {
+    this.#request = request;
+    request.on('socket', (socket) => socket.on('connect', () => this.touch()));
+  }
+
+  touch(): void {
+    this.#last = performance.now();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** Opens a GET request, following redirects, and resolves with a 200 response. */
-function openResponse(url: string, timeoutMs: number, redirects = 0): Promise<http.IncomingMessage> {
+function openResponse(url: string, watchdog: Watchdog, redirects = 0): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
@@ -138,6 +211,7 @@ function openResponse(url: string, timeoutMs: number, redirects = 0): Promise<ht
       target,
       { headers: { 'user-agent': 'hook-ts', accept: '*/*' } },
       (response) => {
+        watchdog.touch();
         const status = response.statusCode ?? 0;
         const location = response.headers.location;
         if (status >= 300 && status < 400 && location) {
@@ -148,7 +222,7 @@ function openResponse(url: string, timeoutMs: number, redirects = 0): Promise<ht
             );
             return;
           }
-          openResponse(new URL(location, target).toString(), timeoutMs, redirects + 1).then(resolve, reject);
+          openResponse(new URL(location, target).toString(), watchdog, redirects + 1).then(resolve, reject);
           return;
         }
         if (status !== 200) {
@@ -157,10 +231,7 @@ function openResponse(url: string, timeoutMs: number, redirects = 0): Promise<ht
           reject(
             new HttpError(
               `GET ${describeUrl(url)} failed: HTTP ${status} ${response.statusMessage ?? ''}`.trim(),
-              {
-                status,
-                retryable,
-              },
+              { status, retryable },
             ),
           );
           return;
@@ -168,10 +239,8 @@ function openResponse(url: string, timeoutMs: number, redirects = 0): Promise<ht
         resolve(response);
       },
     );
-    request.setTimeout(timeoutMs, () => {
-      request.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' }));
-    });
-    request.on('error', reject);
+    watchdog.attach(request);
+    request.on('error', (error) => reject(watchdog.stalled ?? error));
   });
 }
 
@@ -188,27 +257,88 @@ function truncated(url: string, received: number, expected: number): HttpError {
   });
 }
 
-/** GETs a (small) resource into memory. */
-export function httpGet(url: string, options: RetryOptions = {}): Promise<Buffer> {
-  return withRetries(url, options, async () => {
-    const response = await openResponse(url, options.timeoutMs ?? 30_000);
+/** Not an HttpError: a body over its cap is not a network problem, so not retried or treated as offline. */
+function tooLarge(url: string, what: string, limit: number): HookError {
+  return new HookError('E_HTTP', `GET ${describeUrl(url)}: ${what}, more than the limit of ${limit} bytes`, {
+    hint: 'The mirror serves something other than what was asked for; check the mirror URL',
+  });
+}
+
+/**
+ * A pass-through that keeps the watchdog fed and stops the stream as soon as more than
+ * `limit` bytes have come (the error from `exceeded`), so nothing unbounded is buffered.
+ */
+function guard(
+  watchdog: Watchdog,
+  limit: number | undefined,
+  exceeded: (received: number) => Error,
+): { stream: Transform; received: () => number } {
+  let received = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      watchdog.touch();
+      received += chunk.length;
+      if (limit !== undefined && received > limit) callback(exceeded(received));
+      else callback(null, chunk);
+    },
+  });
+  return { stream, received: () => received };
+}
+
+/**
+ * One attempt: open, check the announced length against `limit`, then stream the body
+ * through the guard into `sink` (which must consume `source` with `pipeline`, so an error
+ * on any side ends the others). Truncation and stalls become retryable E_HTTP errors.
+ */
+async function receive(
+  url: string,
+  options: GetOptions,
+  limit: { bytes: number | undefined; refuse: (what: string) => HookError },
+  sink: (source: [http.IncomingMessage, Transform]) => Promise<void>,
+): Promise<void> {
+  const watchdog = new Watchdog(url, options);
+  try {
+    const response = await openResponse(url, watchdog);
+    response.on('error', () => {}); // reported through the pipeline; none may go unhandled
     const expected = expectedLength(response);
-    const chunks: Buffer[] = [];
-    let received = 0;
+    if (limit.bytes !== undefined && expected !== undefined && expected > limit.bytes) {
+      response.destroy();
+      throw limit.refuse(`the server announces ${expected} bytes`);
+    }
+    const body = guard(watchdog, limit.bytes, (received) =>
+      limit.refuse(`received ${received} bytes so far`),
+    );
     try {
-      for await (const chunk of response) {
-        chunks.push(chunk as Buffer);
-        received += (chunk as Buffer).length;
-      }
+      await sink([response, body.stream]);
     } catch (error) {
-      if (expected !== undefined && received < expected && isRetryableError(error)) {
-        throw truncated(url, received, expected);
+      response.destroy();
+      if (watchdog.stalled) throw watchdog.stalled;
+      if (error instanceof HookError) throw error;
+      // A connection lost mid-body is reported as the truncation it is.
+      if (expected !== undefined && body.received() < expected && isRetryableError(error)) {
+        throw truncated(url, body.received(), expected);
       }
       throw error;
     }
-    const body = Buffer.concat(chunks);
-    if (expected !== undefined && body.length !== expected) throw truncated(url, body.length, expected);
-    return body;
+    if (watchdog.stalled) throw watchdog.stalled;
+    if (expected !== undefined && body.received() !== expected)
+      throw truncated(url, body.received(), expected);
+  } finally {
+    watchdog.stop();
+  }
+}
+
+/** GETs a (small) resource into memory, refusing more than `maxBytes`. */
+export function httpGet(url: string, options: GetOptions = {}): Promise<Buffer> {
+  return withRetries(url, options, async () => {
+    const chunks: Buffer[] = [];
+    const refuse = (what: string) => tooLarge(url, what, options.maxBytes as number);
+    await receive(url, options, { bytes: options.maxBytes, refuse }, async ([response, body]) => {
+      await pipeline(response, body, async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) chunks.push(chunk);
+      });
+    });
+    return Buffer.concat(chunks);
   });
 }
 
@@ -230,30 +360,28 @@ export async function downloadToFile(
 ): Promise<DownloadResult> {
   await mkdir(dirname(dest), { recursive: true });
   const label = options.label ?? describeUrl(url);
+  // The declared size is the cap when there is one: a longer body is already wrong.
+  const limit =
+    options.size !== undefined
+      ? {
+          bytes: Math.min(options.size, options.maxBytes ?? Number.POSITIVE_INFINITY),
+          refuse: (what: string) => checksumError(label, `${what}, the index says ${options.size}`),
+        }
+      : {
+          bytes: options.maxBytes,
+          refuse: (what: string) => tooLarge(url, what, options.maxBytes as number),
+        };
   return withRetries(url, options, async () => {
     const temp = join(
       dirname(dest),
       `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
     );
     try {
-      const response = await openResponse(url, options.timeoutMs ?? 30_000);
-      const expected = expectedLength(response);
-      if (options.size !== undefined && expected !== undefined && expected !== options.size) {
-        response.resume();
-        throw checksumError(label, `the server sends ${expected} bytes, the index says ${options.size}`);
-      }
       const meter = sha256Meter(options.onBytes);
-      try {
-        await pipeline(response, meter.stream, createWriteStream(temp, { flags: 'wx' }));
-      } catch (error) {
-        // A connection lost mid-body is reported as the truncation it is.
-        if (expected !== undefined && meter.size() < expected && isRetryableError(error)) {
-          throw truncated(url, meter.size(), expected);
-        }
-        throw error;
-      }
+      await receive(url, options, limit, async ([response, body]) => {
+        await pipeline(response, body, meter.stream, createWriteStream(temp, { flags: 'wx' }));
+      });
       const received = meter.size();
-      if (expected !== undefined && received !== expected) throw truncated(url, received, expected);
       const sha256 = meter.digest();
       if (options.size !== undefined && received !== options.size) {
         throw checksumError(label, `received ${received} bytes, expected ${options.size}`);

@@ -3,24 +3,32 @@
  * InRelease of each suite (fetched fresh, verified), then each `Packages` index verified
  * against the SHA-256 the InRelease lists. Indexes are kept in the content-addressed cache
  * both compressed and uncompressed (the latter is also listed, with its SHA-256, in the
- * InRelease), so a warm run neither downloads nor decompresses.
+ * InRelease), so a warm run neither downloads nor decompresses; every cached index is hashed
+ * again when it is read, and a damaged one is deleted and fetched again. Nothing is read or
+ * decompressed without a bound: the InRelease has a size cap, each index the size the
+ * InRelease gives it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import xz from 'xz-decompress';
 import type { DebianArch } from '../arch.ts';
 import { HookError } from '../errors.ts';
-import { cachedPath, casPath, recordVerified, writeAtomically } from './cache.ts';
+import { casPath, type RepairReporter, readCached, sha256Of, writeAtomically } from './cache.ts';
 import { describeUrl, downloadToFile, HttpError, httpGet, type RetryOptions } from './http.ts';
-import { type Keyring, loadKeyring, type Release, type ReleaseFile, verifyInRelease } from './inrelease.ts';
+import {
+  INRELEASE_MAX_BYTES,
+  type Keyring,
+  loadKeyring,
+  type Release,
+  type ReleaseFile,
+  verifyInRelease,
+} from './inrelease.ts';
 import { parsePackagesIndex } from './packages-index.ts';
-import { sha256Meter } from './sha256-meter.ts';
 import { isSecuritySuite } from './sources.ts';
 import type { ArchiveSettings, BinaryPackage } from './types.ts';
 
@@ -30,11 +38,15 @@ export interface LoadPackagesOptions {
   settings: ArchiveSettings;
   arch: DebianArch;
   cacheDir: string;
+  /** Progress: downloads, skipped components, and why a request is waiting (default: none). */
   log?: (message: string) => void;
+  /** Told about each damaged cache entry that was deleted and fetched again (default: none). */
+  onRepair?: RepairReporter;
   /** Defaults to the committed Debian archive keyring. */
   keyring?: Keyring;
   /** Time for Valid-Until checks (default: now). */
   now?: Date;
+  /** Retries and stall timeout; `onWait` defaults to `log`. */
   retry?: RetryOptions;
   /** Called with each verified release (the build takes SOURCE_DATE_EPOCH from their dates). */
   onRelease?: (release: Release, suite: string) => void;
@@ -43,9 +55,16 @@ export interface LoadPackagesOptions {
 interface Context extends LoadPackagesOptions {
   keyring: Keyring;
   log: (message: string) => void;
+  retry: RetryOptions;
 }
 
 const COMPRESSIONS = ['.xz', '.gz', ''] as const;
+
+/**
+ * Bound on a decompressed index the InRelease gives no size for. trixie's largest, main
+ * for amd64, is 56 MB; every component of sid together is under 100 MB.
+ */
+export const PACKAGES_MAX_BYTES = 512 * 1024 * 1024;
 
 export function mirrorForSuite(settings: ArchiveSettings, suite: string): string {
   return isSecuritySuite(suite) ? settings.securityMirror : settings.mirror;
@@ -59,7 +78,8 @@ function lastGoodPath(cacheDir: string, mirror: string, suite: string): string {
 
 /**
  * Fetches and verifies a suite's InRelease. When the mirror cannot be reached, the last
- * verified copy is used instead if it still verifies (signature and Valid-Until).
+ * verified copy is used instead if it still verifies (signature and Valid-Until); a kept
+ * copy that does not is deleted and the mirror's error stands.
  */
 export async function fetchRelease(ctx: Context, mirror: string, suite: string): Promise<Release> {
   const url = `${mirror}/dists/${suite}/InRelease`;
@@ -68,17 +88,34 @@ export async function fetchRelease(ctx: Context, mirror: string, suite: string):
   const verifyOptions = { source, ...(ctx.now ? { now: ctx.now } : {}) };
   let text: string;
   try {
-    text = (await httpGet(url, ctx.retry)).toString('utf8');
+    text = (await httpGet(url, { ...ctx.retry, maxBytes: INRELEASE_MAX_BYTES })).toString('utf8');
   } catch (error) {
     const offline = error instanceof HttpError && error.status === undefined;
-    const kept = offline ? await readFile(keep, 'utf8').catch(() => undefined) : undefined;
+    const kept = offline ? await readKept(keep) : undefined;
     if (kept === undefined) throw error;
+    let release: Release;
+    try {
+      release = checkSuite(await verifyInRelease(kept, ctx.keyring, verifyOptions), suite, source);
+    } catch (damage) {
+      await rm(keep, { force: true });
+      ctx.onRepair?.(
+        `the InRelease of ${suite} kept from an earlier run (${keep}) no longer verifies: ${(damage as Error).message}; deleted`,
+      );
+      throw error;
+    }
     ctx.log(`warning: ${(error as Error).message}; using the InRelease of ${suite} verified earlier`);
-    return checkSuite(await verifyInRelease(kept, ctx.keyring, verifyOptions), suite, source);
+    return release;
   }
   const release = checkSuite(await verifyInRelease(text, ctx.keyring, verifyOptions), suite, source);
   await writeAtomically(keep, text);
   return release;
+}
+
+/** The kept InRelease, unless missing or larger than any InRelease may be. */
+async function readKept(path: string): Promise<string | undefined> {
+  const data = await readFile(path).catch(() => undefined);
+  if (data === undefined || data.length > INRELEASE_MAX_BYTES) return undefined;
+  return data.toString('utf8');
 }
 
 /** A correctly signed Release of another suite must not be accepted in place of this one. */
@@ -92,26 +129,30 @@ function checkSuite(release: Release, suite: string, source: string): Release {
   return release;
 }
 
-/** Gets an index file into the cache, verified; by-hash URL first when the archive offers it. */
+/**
+ * The verified bytes of an index file: from the cache (hashed as read), else downloaded (by
+ * hash first when the archive offers it), bounded by and checked against the signed size
+ * and SHA-256. Undefined when the mirror does not have it.
+ */
 async function fetchIndexFile(
   ctx: Context,
   base: string,
   path: string,
   file: ReleaseFile,
   release: Release,
-): Promise<string | undefined> {
-  const hit = await cachedPath(ctx.cacheDir, file.sha256, file.size);
+): Promise<Buffer | undefined> {
+  const label = `index ${describeUrl(`${base}/${path}`)}`;
+  const check = { onRepair: ctx.onRepair, label };
+  const hit = await readCached(ctx.cacheDir, file.sha256, file.size, check);
   if (hit) return hit;
   const dest = casPath(ctx.cacheDir, file.sha256);
-  const label = `index ${describeUrl(`${base}/${path}`)}`;
   const urls = [`${base}/${path}`];
   if (release.acquireByHash) urls.unshift(`${base}/${dirname(path)}/by-hash/SHA256/${file.sha256}`);
   for (const url of urls) {
     try {
       await downloadToFile(url, dest, { ...ctx.retry, sha256: file.sha256, size: file.size, label });
-      await recordVerified(dest, file.sha256);
       ctx.log(`downloaded ${describeUrl(`${base}/${path}`)} (${file.size} bytes)`);
-      return dest;
+      return await readCached(ctx.cacheDir, file.sha256, file.size, check);
     } catch (error) {
       if (!(error instanceof HttpError && error.status === 404)) throw error;
     }
@@ -119,61 +160,68 @@ async function fetchIndexFile(
   return undefined;
 }
 
-function decompressor(path: string, compressedFile: string): Readable {
-  const input = createReadStream(compressedFile);
+/**
+ * Decompresses an index in memory, stopping as soon as it passes `limit` bytes (a
+ * decompression bomb never fills memory or disk).
+ */
+async function decompressBounded(
+  label: string,
+  path: string,
+  compressed: Buffer,
+  limit: number,
+  tooLarge: () => HookError,
+): Promise<Buffer> {
+  let input: Readable = Readable.from([compressed]);
   if (path.endsWith('.xz')) {
     const web = Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>;
-    return Readable.fromWeb(new XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
+    input = Readable.fromWeb(new XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
+  } else if (path.endsWith('.gz')) {
+    input = input.pipe(createGunzip());
   }
-  if (path.endsWith('.gz')) return input.pipe(createGunzip());
-  return input;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const bound = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > limit) callback(tooLarge());
+      else callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(input, bound, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) chunks.push(chunk);
+    });
+  } catch (error) {
+    if (error instanceof HookError) throw error;
+    throw new HookError('E_INDEX', `Cannot decompress ${label}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return Buffer.concat(chunks, size);
 }
 
-/** Decompresses a cached index into the cache under the uncompressed digest the InRelease lists. */
+/** Decompresses a verified index and keeps it in the cache under the digest the InRelease lists. */
 async function decompressToCache(
   ctx: Context,
   label: string,
   path: string,
-  compressedFile: string,
+  compressed: Buffer,
   plain: ReleaseFile,
-): Promise<string> {
-  const dest = casPath(ctx.cacheDir, plain.sha256);
-  await mkdir(dirname(dest), { recursive: true });
-  const temp = `${dest}.tmp-${process.pid}-${Date.now()}`;
-  const meter = sha256Meter();
-  try {
-    try {
-      await pipeline(
-        decompressor(path, compressedFile),
-        meter.stream,
-        createWriteStream(temp, { flags: 'wx' }),
-      );
-    } catch (error) {
-      throw new HookError('E_INDEX', `Cannot decompress ${label}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const sha256 = meter.digest();
-    const size = meter.size();
-    if (size !== plain.size || sha256 !== plain.sha256) {
-      throw new HookError(
-        'E_CHECKSUM',
-        `Checksum mismatch for ${label}: decompressed to ${size} bytes with SHA-256 ${sha256}, InRelease says ${plain.size} bytes, ${plain.sha256}`,
-      );
-    }
-    await rename(temp, dest);
-    await recordVerified(dest, plain.sha256);
-    return dest;
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+): Promise<Buffer> {
+  const mismatch = (detail: string) =>
+    new HookError(
+      'E_CHECKSUM',
+      `Checksum mismatch for ${label}: decompressed to ${detail}, InRelease says ${plain.size} bytes, ${plain.sha256}`,
+    );
+  const data = await decompressBounded(label, path, compressed, plain.size, () =>
+    mismatch(`more than ${plain.size} bytes`),
+  );
+  const sha256 = sha256Of(data);
+  if (data.length !== plain.size || sha256 !== plain.sha256) {
+    throw mismatch(`${data.length} bytes with SHA-256 ${sha256}`);
   }
-}
-
-async function decompressToText(path: string, compressedFile: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of decompressor(path, compressedFile)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  await writeAtomically(casPath(ctx.cacheDir, plain.sha256), data);
+  return data;
 }
 
 /** The text of one component's Packages index, or undefined when the suite does not have it. */
@@ -188,8 +236,9 @@ async function loadIndexText(
   const stem = `${component}/binary-${ctx.arch}/Packages`;
   const plain = release.files.get(stem);
   if (plain) {
-    const hit = await cachedPath(ctx.cacheDir, plain.sha256, plain.size);
-    if (hit) return readFile(hit, 'utf8');
+    const label = `index ${describeUrl(`${base}/${stem}`)}`;
+    const hit = await readCached(ctx.cacheDir, plain.sha256, plain.size, { onRepair: ctx.onRepair, label });
+    if (hit) return hit.toString('utf8');
   }
   for (const extension of COMPRESSIONS) {
     const path = `${stem}${extension}`;
@@ -198,9 +247,16 @@ async function loadIndexText(
     const fetched = await fetchIndexFile(ctx, base, path, file, release);
     if (!fetched) continue;
     const label = `index ${describeUrl(`${base}/${path}`)}`;
-    if (extension === '') return readFile(fetched, 'utf8');
-    if (plain) return readFile(await decompressToCache(ctx, label, path, fetched, plain), 'utf8');
-    return decompressToText(path, fetched);
+    if (extension === '') return fetched.toString('utf8');
+    if (plain) return (await decompressToCache(ctx, label, path, fetched, plain)).toString('utf8');
+    const data = await decompressBounded(
+      label,
+      path,
+      fetched,
+      PACKAGES_MAX_BYTES,
+      () => new HookError('E_INDEX', `${label} decompresses to more than ${PACKAGES_MAX_BYTES} bytes`),
+    );
+    return data.toString('utf8');
   }
   return undefined;
 }
@@ -210,10 +266,12 @@ async function loadIndexText(
  * order (suites, then components). A component that a suite does not carry is skipped.
  */
 export async function loadPackages(options: LoadPackagesOptions): Promise<BinaryPackage[]> {
+  const log = options.log ?? (() => {});
   const ctx: Context = {
     ...options,
     keyring: options.keyring ?? (await loadKeyring()),
-    log: options.log ?? (() => {}),
+    log,
+    retry: { onWait: log, ...options.retry },
   };
   const perSuite = await Promise.all(
     options.settings.suites.map(async (suite) => {

@@ -35,6 +35,12 @@ export interface VerifyOptions {
   now?: Date;
 }
 
+/**
+ * Largest InRelease accepted, enforced while it downloads. Debian's are 40–140 KB (trixie:
+ * 140 KB); 16 MiB leaves room for any archive while keeping a hostile one from filling memory.
+ */
+export const INRELEASE_MAX_BYTES = 16 * 1024 * 1024;
+
 /** The Debian archive keyring committed in `keys/`. */
 export const DEFAULT_KEYRING_PATH = new URL('../../keys/debian-archive-keyring.pgp', import.meta.url);
 

@@ -4,8 +4,9 @@
  * firmware packages the files those modules ask for plus the spec's globs.
  */
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type RepairReporter, readSealed, writeSealed } from '../debian/cache.ts';
 import type { DebEntry } from '../debian/deb.ts';
 import { HookError } from '../errors.ts';
 import { decompress, decompressXzBatch } from '../formats/compress.ts';
@@ -38,7 +39,13 @@ export async function installKernel(
   ownership: Ownership,
   kernelPackage: { name: string; sha256: string; entries: readonly DebEntry[] },
   firmwarePackages: ReadonlyArray<{ name: string; entries: readonly DebEntry[] }>,
-  options: { modules: readonly string[]; firmwareInclude: readonly string[]; cacheDir: string },
+  options: {
+    modules: readonly string[];
+    firmwareInclude: readonly string[];
+    cacheDir: string;
+    /** Told about a damaged module metadata cache that was deleted and read again. */
+    onRepair?: RepairReporter | undefined;
+  },
 ): Promise<KernelResult> {
   const vmlinuzEntry = kernelPackage.entries.find(
     (e) => /^boot\/vmlinu[xz]-/.test(e.path) && e.type === 'file',
@@ -58,7 +65,12 @@ export async function installKernel(
     if (isModulePath(rel)) moduleFiles.set(rel, entry.data);
     else extra.set(rel, entry.data);
   }
-  const source = await cachedModuleSource(options.cacheDir, kernelPackage.sha256, moduleFiles);
+  const source = await cachedModuleSource(
+    options.cacheDir,
+    kernelPackage.sha256,
+    moduleFiles,
+    options.onRepair,
+  );
   const selected = await selectModulesLazily([...moduleFiles.keys()], [...options.modules], source);
   await source.save();
   const base = `usr/lib/modules/${version}`;
@@ -126,14 +138,17 @@ interface ModuleCache {
 /**
  * Reads module metadata on demand (decompressing a .ko.xz is the expensive part), backed by
  * a cache per kernel package SHA-256 of everything read so far; `save` writes what was added.
+ * The cache file is sealed (cache.ts): its SHA-256 is checked on every read, and a damaged
+ * one is reported, deleted and read again from the modules.
  */
 async function cachedModuleSource(
   cacheDir: string,
   packageSha256: string,
   moduleFiles: ReadonlyMap<string, Uint8Array>,
+  onRepair: RepairReporter | undefined,
 ): Promise<ModuleSource & { save(): Promise<void> }> {
-  const path = join(cacheDir, 'modinfo', `${packageSha256}.v2.json`);
-  const cache = await readModuleCache(path, moduleFiles);
+  const path = join(cacheDir, 'modinfo', `${packageSha256}.v3.sealed`);
+  const cache = await readModuleCache(path, moduleFiles, onRepair);
   const known = new Map(cache.modules.map((m) => [m.path, m]));
   let changed = false;
   return {
@@ -158,10 +173,9 @@ async function cachedModuleSource(
       if (!changed) return;
       const data: ModuleCache = { modules: [...known.values()] };
       if (cache.aliases !== undefined) data.aliases = cache.aliases;
-      await mkdir(dirname(path), { recursive: true });
-      const temp = `${path}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(data));
-      await rename(temp, path);
+      await writeSealed(path, { kernelPackage: packageSha256 }, [Buffer.from(JSON.stringify(data))]);
+      // The unsealed cache of older versions is never read again.
+      await rm(join(cacheDir, 'modinfo', `${packageSha256}.v2.json`), { force: true });
     },
   };
 }
@@ -169,14 +183,17 @@ async function cachedModuleSource(
 async function readModuleCache(
   path: string,
   moduleFiles: ReadonlyMap<string, Uint8Array>,
+  onRepair: RepairReporter | undefined,
 ): Promise<ModuleCache> {
+  const entry = await readSealed(path, { onRepair, label: 'kernel module metadata' });
+  if (entry === undefined) return { modules: [] };
   try {
-    const cached = JSON.parse(await readFile(path, 'utf8')) as ModuleCache;
+    const cached = JSON.parse(entry.payload.toString('utf8')) as ModuleCache;
     const aliasesFit =
       cached.aliases === undefined || Object.keys(cached.aliases).length === moduleFiles.size;
     if (cached.modules.every((m) => moduleFiles.has(m.path)) && aliasesFit) return cached;
   } catch {
-    // Not cached yet, or unreadable: read the modules again.
+    // Intact but not what this version reads: read the modules again and replace it.
   }
   return { modules: [] };
 }

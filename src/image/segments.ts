@@ -7,9 +7,11 @@
  * either its origin in a package's unpacked tar (see content-origin.ts) or its SHA-256.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compress, type OutputCompression } from '../formats/compress.ts';
+import { type RepairReporter, readSealed, writeSealed } from '../debian/cache.ts';
+import { HookError } from '../errors.ts';
+import { compress, decompress, type OutputCompression } from '../formats/compress.ts';
 import { cpioTrailer, writeCpio } from '../formats/cpio.ts';
 import type { FileContent, ImagePath, Tree, TreeNode } from '../rootfs/tree.ts';
 import { contentOrigin } from './content-origin.ts';
@@ -86,6 +88,8 @@ export interface SegmentBuildOptions {
   compression: OutputCompression;
   level?: number;
   cacheDir: string;
+  /** Told about each damaged cached segment that was deleted and compressed again (default: none). */
+  onRepair?: RepairReporter | undefined;
 }
 
 /** Writes each segment as a cpio archive, compressed, reusing cached compressed output. */
@@ -102,15 +106,10 @@ export async function buildSegments(
     inodeBase += segment.entries.length + 1;
     const { sha256, size } = segmentKey(segment, chunks);
     const key = `${sha256}.${options.compression}${options.level ?? ''}`;
-    const cachePath = join(dir, key);
-    let data: Uint8Array | undefined = await readFile(cachePath).catch(() => undefined);
+    let data = await readCachedSegment(join(dir, key), segment.name, size, options);
     const cached = data !== undefined;
-    if (data === undefined) {
-      data = await compress(Buffer.concat(chunks, size), options.compression, options.level);
-      const temp = `${cachePath}.${process.pid}.tmp`;
-      await writeFile(temp, data);
-      await rename(temp, cachePath);
-    }
+    if (data === undefined)
+      data = await compressIntoCache(join(dir, key), segment.name, chunks, size, options);
     built.push({
       name: segment.name,
       entries: segment.entries.length,
@@ -150,4 +149,71 @@ function segmentKey(segment: Segment, chunks: readonly Uint8Array[]): { sha256: 
 
 function sha256Of(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------
+// The segment cache: each entry is sealed (cache.ts) with the SHA-256 of its compressed
+// bytes, taken right after they were shown to decompress to this segment's cpio; a reused
+// segment must hash to it, so the image only ever gets bytes that passed that round trip.
+
+/** What a sealed segment records besides the SHA-256 of its compressed bytes (in the seal). */
+interface SegmentMeta {
+  compression: OutputCompression;
+  uncompressedBytes: number;
+}
+
+/** `<key>.sealed`; the unsealed `<key>` of older versions is deleted when it is replaced. */
+function sealedSegmentPath(keyPath: string): string {
+  return `${keyPath}.sealed`;
+}
+
+/**
+ * The cached compressed segment when it is intact and made for `uncompressedBytes` of cpio in
+ * this compression; a damaged one is reported and deleted (undefined: compress again).
+ */
+async function readCachedSegment(
+  keyPath: string,
+  name: string,
+  uncompressedBytes: number,
+  options: SegmentBuildOptions,
+): Promise<Uint8Array | undefined> {
+  const entry = await readSealed<SegmentMeta>(sealedSegmentPath(keyPath), {
+    onRepair: options.onRepair,
+    label: `compressed segment ${name}`,
+    checkMeta: (meta): meta is SegmentMeta => {
+      const m = meta as Partial<SegmentMeta> | null;
+      return m?.compression === options.compression && m.uncompressedBytes === uncompressedBytes;
+    },
+  });
+  return entry?.payload;
+}
+
+/**
+ * Compresses a segment, checks that it decompresses to exactly the cpio bytes (so no
+ * compressor fault reaches the image or the cache), and stores it sealed. Comparing the
+ * bytes beats hashing both sides: measured on the 440 MB of a cold build, the round trip
+ * costs ~0.9 s (decompression 0.74 s, memcmp the rest) against 1.4 s for decompressing and
+ * hashing, on ~2 s of compression; a one-file rebuild only redoes its 0.3 MB segment.
+ */
+async function compressIntoCache(
+  keyPath: string,
+  name: string,
+  chunks: readonly Uint8Array[],
+  size: number,
+  options: SegmentBuildOptions,
+): Promise<Uint8Array> {
+  const raw = Buffer.concat(chunks, size);
+  const data = await compress(raw, options.compression, options.level);
+  const back = options.compression === 'none' ? data : await decompress(data, options.compression);
+  if (!raw.equals(back)) {
+    throw new HookError(
+      'E_IO',
+      `Compressing segment ${name} (${options.compression}) gave data that does not decompress to its ${size} bytes of cpio (${back.byteLength} bytes back)`,
+      { hint: 'The compressor is faulty; set another compression in hook.yaml (compression:)' },
+    );
+  }
+  const meta: SegmentMeta = { compression: options.compression, uncompressedBytes: size };
+  await writeSealed(sealedSegmentPath(keyPath), meta, [data]);
+  await rm(keyPath, { force: true });
+  return data;
 }
