@@ -44,7 +44,9 @@ describe('qemuCommand', () => {
     assert.equal(binary, 'qemu-system-aarch64');
     assert.deepEqual(valuesOf(args, '-machine'), ['virt']);
     assert.deepEqual(valuesOf(args, '-cpu'), ['max,pauth-impdef=on']);
-    assert.deepEqual(valuesOf(qemuCommand({ arch: 'aarch64', kernel: 'k', accel: 'kvm' }).args, '-cpu'), ['max']);
+    assert.deepEqual(valuesOf(qemuCommand({ arch: 'aarch64', kernel: 'k', accel: 'kvm' }).args, '-cpu'), [
+      'max',
+    ]);
     assert.deepEqual(valuesOf(args, '-append'), ['console=ttyAMA0']);
     assert.deepEqual(valuesOf(args, '-initrd'), []);
   });
@@ -92,6 +94,37 @@ describe('qemuCommand', () => {
     assert.deepEqual(valuesOf(args, '-device'), ['virtio-rng-pci']);
   });
 
+  test('firmware boot: UEFI flash, a CD-ROM, no -kernel, the console on the second serial port, an isolated network', () => {
+    const x86 = qemuCommand({
+      arch: 'x86_64',
+      firmware: { code: '/fw/CODE.fd', vars: '/tmp/v,1.fd' },
+      cdrom: '/tmp/hook.iso',
+      serialBefore: ['file:/tmp/com1.log'],
+      network: { restrict: true },
+    }).args;
+    assert.deepEqual(valuesOf(x86, '-kernel'), []);
+    assert.deepEqual(valuesOf(x86, '-append'), []);
+    assert.deepEqual(valuesOf(x86, '-drive'), [
+      'if=pflash,format=raw,unit=0,file=/fw/CODE.fd,readonly=on',
+      'if=pflash,format=raw,unit=1,file=/tmp/v,,1.fd',
+      'file=/tmp/hook.iso,if=none,id=cd0,media=cdrom,readonly=on,format=raw',
+    ]);
+    assert.ok(valuesOf(x86, '-device').includes('ide-cd,drive=cd0,bus=ide.0'));
+    // Ports are numbered in order: the log file is COM1 (ttyS0), the console COM2 (ttyS1).
+    assert.deepEqual(valuesOf(x86, '-serial'), ['file:/tmp/com1.log', 'chardev:console']);
+    assert.deepEqual(valuesOf(x86, '-netdev'), ['user,id=n0,restrict=on']);
+    const arm = qemuCommand({ arch: 'aarch64', firmware: { code: 'C.fd' }, cdrom: 'h.iso' }).args;
+    assert.deepEqual(valuesOf(arm, '-drive'), [
+      'if=pflash,format=raw,unit=0,file=C.fd,readonly=on',
+      'file=h.iso,if=none,id=cd0,media=cdrom,readonly=on,format=raw',
+    ]);
+    assert.deepEqual(valuesOf(arm, '-device').slice(1, 3), [
+      'virtio-scsi-pci,id=scsi0',
+      'scsi-cd,drive=cd0,bus=scsi0.0',
+    ]);
+    assert.deepEqual(valuesOf(arm, '-serial'), ['chardev:console']);
+  });
+
   test('rejects invalid values with E_QEMU', () => {
     const base: QemuCommandOptions = { arch: 'x86_64', kernel: 'k' };
     const invalid: Partial<QemuCommandOptions>[] = [
@@ -102,6 +135,8 @@ describe('qemuCommand', () => {
       { disks: [{ file: 'd', serial: 'x'.repeat(21) }] },
       { network: { mac: '52:54:00:12:34' } },
       { network: { hostForwards: [{ hostPort: 70000, guestPort: 22 }] } },
+      { kernel: undefined, initrd: 'i' },
+      { kernel: undefined, cmdline: 'quiet' },
     ];
     for (const options of invalid) {
       assert.throws(
@@ -165,6 +200,54 @@ describe('QEMU accepts the generated command lines', () => {
           assert.match(qtree, /serial = "oracle-serial"/);
           assert.match(await monitor.command('info block'), /d0 \(#block\d+\): .*disk\.img \(raw\)/);
           assert.match(await monitor.command('info cpus'), /CPU #1/);
+          await monitor.command('quit');
+          assert.equal(await exited, 0);
+        } finally {
+          qemu.kill('SIGKILL');
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  const FIRMWARE = { x86_64: '/usr/share/OVMF/OVMF_CODE_4M.fd', aarch64: '/usr/share/AAVMF/AAVMF_CODE.fd' };
+  for (const arch of ['x86_64', 'aarch64'] as const) {
+    test(`${arch}: UEFI flash and a CD-ROM instead of a kernel`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hook-qemu-cd-'));
+      try {
+        const iso = join(dir, 'x.iso');
+        await writeFile(iso, Buffer.alloc(1024 * 1024));
+        const monitorSocket = join(dir, 'mon.sock');
+        const { binary, args } = qemuCommand({
+          arch,
+          memoryMiB: 256,
+          firmware: { code: FIRMWARE[arch] },
+          cdrom: iso,
+          serialBefore: ['null'],
+          network: { restrict: true },
+          monitorSocket,
+          extraArgs: ['-S'],
+        });
+        const qemu = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+        let stderr = '';
+        qemu.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const exited = new Promise<number | null>((resolve) => qemu.once('close', resolve));
+        try {
+          const monitor = new MonitorClient(monitorSocket);
+          const block = await monitor.command('info block', { timeoutMs: 15_000 }).catch((error: Error) => {
+            throw new Error(`${error.message}; QEMU said: ${stderr}`);
+          });
+          assert.match(
+            block,
+            /cd0 \(#block\d+\): .*x\.iso \(raw, read-only\)\n\s+Attached to: .*\n\s+Removable device/,
+          );
+          assert.match(block, /pflash0 \(#block\d+\): .*(OVMF_CODE_4M|AAVMF_CODE)\.fd \(raw, read-only\)/);
+          const chardevs = await monitor.command('info chardev');
+          assert.match(chardevs, /serial0: filename=null/);
+          assert.match(chardevs, /console: filename=stdio/);
           await monitor.command('quit');
           assert.equal(await exited, 0);
         } finally {

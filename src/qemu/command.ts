@@ -34,13 +34,31 @@ export interface NetworkOption {
   mac?: string;
   /** Host ports forwarded into the guest; they listen on 127.0.0.1 only. */
   hostForwards?: HostForward[];
+  /** Isolate the guest (`restrict=on`): it reaches neither the host nor beyond; DHCP still answers. */
+  restrict?: boolean;
+}
+
+/** UEFI firmware as flash: the code (read-only) and a writable copy of the variable store. */
+export interface FirmwareOption {
+  code: string;
+  vars?: string;
 }
 
 export interface QemuCommandOptions {
   arch: Arch;
-  kernel: string;
+  /** Booted directly (`-kernel`); without it the firmware boots from the disks or the CD-ROM. */
+  kernel?: string;
   initrd?: string;
   cmdline?: string;
+  /** Default: QEMU's own (SeaBIOS on x86_64). */
+  firmware?: FirmwareOption;
+  /** An ISO image as a CD-ROM drive (SATA on q35, SCSI on virt). */
+  cdrom?: string;
+  /**
+   * QEMU `-serial` back-ends of the serial ports before the console's: `['null']` puts the
+   * console on the second port (ttyS1), where Smee's `console=… ttyS1` line sends Linux.
+   */
+  serialBefore?: string[];
   /** Default 2048. */
   memoryMiB?: number;
   /** Default 2. */
@@ -100,10 +118,13 @@ export function qemuCommand(options: QemuCommandOptions): QemuCommand {
     args: [
       ...machineArgs(options.arch, accel),
       ...resourceArgs(options),
+      ...firmwareArgs(options.firmware),
       ...bootArgs(options),
+      ...(options.serialBefore ?? []).flatMap((backend) => ['-serial', backend]),
       ...consoleArgs(options.console ?? 'pipe', options.monitorSocket),
       ...networkArgs(options.network),
       ...diskArgs(options.disks ?? []),
+      ...cdromArgs(options.arch, options.cdrom),
       '-device',
       'virtio-rng-pci',
       ...(options.noReboot === false ? [] : ['-no-reboot']),
@@ -129,7 +150,33 @@ function resourceArgs(options: QemuCommandOptions): string[] {
   return ['-m', String(memory), '-smp', String(cpus)];
 }
 
+function firmwareArgs(firmware: FirmwareOption | undefined): string[] {
+  if (!firmware) return [];
+  const flash = (unit: number, file: string, readOnly: boolean) =>
+    `if=pflash,format=raw,unit=${unit},file=${escapeOptionValue(file)}${readOnly ? ',readonly=on' : ''}`;
+  return [
+    '-drive',
+    flash(0, firmware.code, true),
+    ...(firmware.vars === undefined ? [] : ['-drive', flash(1, firmware.vars, false)]),
+  ];
+}
+
+function cdromArgs(arch: Arch, cdrom: string | undefined): string[] {
+  if (cdrom === undefined) return [];
+  const drive = `file=${escapeOptionValue(cdrom)},if=none,id=cd0,media=cdrom,readonly=on,format=raw`;
+  // q35's AHCI controller is where a PC has its optical drive; virt has none, so SCSI.
+  return arch === 'x86_64'
+    ? ['-drive', drive, '-device', 'ide-cd,drive=cd0,bus=ide.0']
+    : ['-drive', drive, '-device', 'virtio-scsi-pci,id=scsi0', '-device', 'scsi-cd,drive=cd0,bus=scsi0.0'];
+}
+
 function bootArgs(options: QemuCommandOptions): string[] {
+  if (options.kernel === undefined) {
+    if (options.initrd !== undefined || options.cmdline !== undefined) {
+      throw new HookError('E_QEMU', 'An initrd or a kernel command line needs a kernel to boot directly');
+    }
+    return [];
+  }
   const cmdline = options.cmdline ?? defaultCmdline(options.arch);
   const length = Buffer.byteLength(cmdline);
   if (length >= MAX_CMDLINE_BYTES) {
@@ -164,7 +211,7 @@ function networkArgs(network: NetworkOption | false | undefined): string[] {
     throw new HookError('E_QEMU', `Invalid MAC address "${mac}": expected six hex pairs like ${DEFAULT_MAC}`);
   }
   const forwards = (network?.hostForwards ?? []).map(hostForwardOption);
-  const netdev = ['user', 'id=n0', ...forwards].join(',');
+  const netdev = ['user', 'id=n0', ...(network?.restrict ? ['restrict=on'] : []), ...forwards].join(',');
   return ['-netdev', netdev, '-device', `virtio-net-pci,netdev=n0,mac=${mac}`];
 }
 
