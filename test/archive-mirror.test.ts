@@ -7,11 +7,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { cachedPath, defaultCacheDir } from '../src/debian/cache.ts';
+import { cachedPath, casPath, defaultCacheDir } from '../src/debian/cache.ts';
 import { fetchPackages } from '../src/debian/fetch.ts';
 import { httpGet } from '../src/debian/http.ts';
 import { loadPackages } from '../src/debian/index.ts';
@@ -58,6 +67,17 @@ function flipByte(data: Buffer, at: number): Buffer {
   copy[at] = (copy[at] ?? 0) ^ 0x01;
   return copy;
 }
+
+/** Writes `data` over `path` and puts the old mtime back with `touch -r`, hiding the edit from size+mtime checks. */
+function touchR(path: string, data: Buffer): void {
+  const reference = `${path}.reference`;
+  execFileSync('touch', ['-r', path, reference]);
+  writeFileSync(path, data);
+  execFileSync('touch', ['-r', reference, path]);
+  rmSync(reference);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function rejectsWith(code: string, pattern: RegExp) {
   return (error: unknown) => {
@@ -251,6 +271,200 @@ describe('archive client against a local mirror', () => {
       load(tempDir('hook-cache-')),
       rejectsWith('E_HTTP', /InRelease.*ECONNRESET|InRelease.*socket/),
     );
+  });
+
+  it('refuses an oversized InRelease while it streams, with bounded memory', async () => {
+    // 300 MB, once announced in Content-Length and once without it (chunked): either way the
+    // client must stop at the 16 MiB cap instead of buffering it (it used to take 2.8 GB).
+    for (const contentLength of [true, false]) {
+      const cacheDir = tempDir('hook-cache-');
+      server.generate(INRELEASE, 300 * 1024 * 1024, { contentLength });
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 2);
+      try {
+        await assert.rejects(
+          load(cacheDir),
+          rejectsWith(
+            'E_HTTP',
+            new RegExp(`${INRELEASE}: .*more than the limit of ${16 * 1024 * 1024} bytes`),
+          ),
+        );
+      } finally {
+        clearInterval(sampler);
+        server.generate(INRELEASE, undefined);
+      }
+      peak = Math.max(peak, process.memoryUsage().rss);
+      assert.ok(peak - before < 96 * 1024 * 1024, `RSS grew by ${(peak - before) >> 20} MiB`);
+      assert.ok((server.sent.get(INRELEASE) ?? 0) < 64 * 1024 * 1024, 'stopped reading early');
+      assert.deepEqual(walk(cacheDir), []);
+    }
+  });
+
+  it('fails a stalled InRelease within the stall timeout with a clear error, telling the log it waits', async () => {
+    const cacheDir = tempDir('hook-cache-');
+    server.inject(INRELEASE, 'stall', 2);
+    const logs: string[] = [];
+    const started = performance.now();
+    await assert.rejects(
+      loadPackages({
+        settings: local,
+        arch: 'amd64',
+        cacheDir,
+        retry: { ...fast, attempts: 2, stallTimeoutMs: 500, waitNoticeMs: 100 },
+        log: (m) => logs.push(m),
+      }),
+      rejectsWith(
+        'E_HTTP',
+        new RegExp(
+          `GET ${server.url}${INRELEASE} stalled: no data for 500 ms \\(gave up after 2 attempts\\)`,
+        ),
+      ),
+    );
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+    assert.ok(
+      logs.some((m) => m.startsWith(`waiting for ${server.url}${INRELEASE} (`)),
+      logs.join('\n'),
+    );
+  });
+
+  it('fails a stalled .deb download with an error naming it, and retries it first', async () => {
+    const cacheDir = tempDir('hook-cache-');
+    server.inject(`/${deb.filename}`, 'stall', 1);
+    const waits: string[] = [];
+    const paths = await fetchPackages([localDeb()], {
+      cacheDir,
+      retry: { ...fast, stallTimeoutMs: 300 },
+      onWait: (m) => waits.push(m),
+    });
+    assert.equal(sha(readFileSync(paths.get(deb.sha256) as string)), deb.sha256);
+    assert.ok(
+      waits.some((m) => /retrying .*stalled: no data for 300 ms/.test(m)),
+      waits.join('\n'),
+    );
+    noTempFiles(cacheDir);
+  });
+
+  it('finds a .deb edited in the cache with its mtime put back (touch -r), deletes it and downloads it again', async () => {
+    const cacheDir = tempDir('hook-cache-');
+    const paths = await fetchPackages([localDeb()], { cacheDir });
+    const path = paths.get(deb.sha256) as string;
+    touchR(path, flipByte(debBytes, debBytes.length - 10));
+    const repairs: string[] = [];
+    const before = server.requests.length;
+    const progress: boolean[] = [];
+    await fetchPackages([localDeb()], {
+      cacheDir,
+      onRepair: (m) => repairs.push(m),
+      onProgress: (p) => progress.push(p.fromCache),
+    });
+    assert.equal(repairs.length, 1);
+    assert.match(
+      repairs[0] ?? '',
+      new RegExp(`package file ${escapeRegExp(deb.filename)} .* is damaged: SHA-256 is`),
+    );
+    assert.deepEqual(server.requests.slice(before), [`/${deb.filename}`]);
+    assert.deepEqual(progress, [false]);
+    assert.equal(sha(readFileSync(path)), deb.sha256, 'healed in place');
+    // A truncated one too, and the next run uses the healed entry without a word.
+    touchR(path, debBytes.subarray(0, 1000));
+    await fetchPackages([localDeb()], { cacheDir, onRepair: (m) => repairs.push(m) });
+    assert.equal(repairs.length, 2);
+    await fetchPackages([localDeb()], { cacheDir, onRepair: (m) => repairs.push(m) });
+    assert.equal(repairs.length, 2);
+    assert.equal(sha(readFileSync(path)), deb.sha256);
+  });
+
+  it('finds a Packages index edited in the cache with its mtime put back, and loads the signed one', async () => {
+    const cacheDir = tempDir('hook-cache-');
+    await load(cacheDir);
+    const release = await verifyInRelease(inRelease.toString('utf8'), await loadKeyring(), { source: SUITE });
+    const plain = release.files.get('main/binary-amd64/Packages');
+    const xzEntry = release.files.get('main/binary-amd64/Packages.xz');
+    assert.ok(plain && xzEntry);
+    const plainPath = casPath(cacheDir, plain.sha256);
+    const xzPath = casPath(cacheDir, xzEntry.sha256);
+    // A version that is not in the signed index, same length, so only the content differs.
+    const text = readFileSync(plainPath, 'utf8');
+    const victim = realPackages.find((p) => /^\d/.test(p.version) && !p.version.startsWith('9'));
+    assert.ok(victim);
+    const stanza = `Package: ${victim.name}\n`;
+    const at = text.indexOf(`Version: ${victim.version}\n`, text.indexOf(stanza));
+    assert.ok(at > 0);
+    const forged = `9${victim.version.slice(1)}`;
+    touchR(
+      plainPath,
+      Buffer.from(`${text.slice(0, at)}Version: ${forged}${text.slice(at + 9 + victim.version.length)}`),
+    );
+    assert.equal(statSync(plainPath).size, plain.size);
+    const repairs: string[] = [];
+    const before = server.requests.length;
+    const packages = await loadPackages({
+      settings: local,
+      arch: 'amd64',
+      cacheDir,
+      onRepair: (m) => repairs.push(m),
+    });
+    assert.equal(
+      packages.find((p) => p.name === victim.name && p.version === forged),
+      undefined,
+    );
+    assert.deepEqual(
+      packages.map((p) => `${p.name} ${p.version}`),
+      realPackages.map((p) => `${p.name} ${p.version}`),
+    );
+    assert.equal(repairs.length, 1);
+    assert.match(repairs[0] ?? '', /index .*main\/binary-amd64\/Packages .* is damaged/);
+    assert.deepEqual(server.requests.slice(before), [INRELEASE], 'rebuilt from the intact Packages.xz');
+    assert.equal(sha(readFileSync(plainPath)), plain.sha256, 'healed');
+    // Both the index and its compressed form damaged: the compressed one is fetched again.
+    touchR(plainPath, readFileSync(plainPath).subarray(0, 4096));
+    touchR(xzPath, flipByte(readFileSync(xzPath), 100));
+    const again = await loadPackages({
+      settings: local,
+      arch: 'amd64',
+      cacheDir,
+      onRepair: (m) => repairs.push(m),
+    });
+    assert.equal(again.length, realPackages.length);
+    assert.equal(repairs.length, 3);
+    assert.ok(
+      server.requests
+        .slice(before)
+        .some((r) => r.endsWith(`/by-hash/SHA256/${xzEntry.sha256}`) || r === PACKAGES_XZ),
+    );
+    assert.equal(sha(readFileSync(xzPath)), xzEntry.sha256);
+    assert.equal(sha(readFileSync(plainPath)), plain.sha256);
+  });
+
+  it('deletes a kept InRelease that no longer verifies when the mirror is unreachable', async () => {
+    const cacheDir = tempDir('hook-cache-');
+    await load(cacheDir);
+    const [kept] = walk(join(cacheDir, 'inrelease'));
+    assert.ok(kept);
+    const text = readFileSync(kept, 'utf8');
+    touchR(kept, Buffer.from(text.replace('Codename: trixie-security', 'Codename: trixie-sekurity')));
+    server.inject(INRELEASE, 'reset', 4);
+    const repairs: string[] = [];
+    await assert.rejects(
+      loadPackages({
+        settings: local,
+        arch: 'amd64',
+        cacheDir,
+        retry: fast,
+        onRepair: (m) => repairs.push(m),
+      }),
+      rejectsWith('E_HTTP', /InRelease.*gave up after 4 attempts/),
+    );
+    assert.equal(repairs.length, 1);
+    assert.match(
+      repairs[0] ?? '',
+      /InRelease of trixie-security kept from an earlier run .* no longer verifies/,
+    );
+    assert.equal(existsSync(kept), false);
   });
 
   it('skips a component the suite does not carry', async () => {

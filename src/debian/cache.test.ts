@@ -129,7 +129,7 @@ describe('content-addressed cache', () => {
     const cache = freshCache();
     const { path } = await putBuffer(cache, data);
     const corrupt = Buffer.from(data);
-    corrupt[data.length - 1] ^= 0x20;
+    corrupt[data.length - 1] = (corrupt[data.length - 1] as number) ^ 0x20;
     tamper(path, corrupt);
     const { messages, onRepair } = repairs();
     assert.equal(await readCached(cache, digest, data.length, { onRepair }), undefined);

@@ -121,6 +121,115 @@ describe('http client', () => {
     noTempFiles();
   });
 
+  it('aborts a stalled body within the stall timeout, says it waits, retries, and names the URL without credentials', async () => {
+    server.inject('/pool/file.bin', 'stall', 1);
+    const waits: string[] = [];
+    const url = `${server.url.replace('http://', 'http://alice:s3cret@')}/pool/file.bin`;
+    const started = performance.now();
+    const body = await httpGet(url, {
+      ...fast,
+      stallTimeoutMs: 400,
+      waitNoticeMs: 100,
+      onWait: (m) => waits.push(m),
+    });
+    assert.deepEqual(body, payload, 'the second attempt got the whole body');
+    assert.ok(performance.now() - started < 3000, 'gave up on the stalled attempt after ~0.4 s');
+    assert.ok(
+      waits.some((m) =>
+        /^waiting for http:\/\/\*\*\*@127\.0\.0\.1:\d+\/pool\/file\.bin \(\d+ ms without data\)$/.test(m),
+      ),
+      waits.join('\n'),
+    );
+    assert.ok(
+      waits.some((m) => /^retrying .*file\.bin \(attempt 2 of 4\): .*stalled: no data for 400 ms/.test(m)),
+      waits.join('\n'),
+    );
+    assert.ok(waits.every((m) => !m.includes('s3cret')));
+  });
+
+  for (const fault of ['stall', 'stallHeaders'] as const) {
+    it(`fails a download that stays stalled (${fault}) with a clear E_HTTP error, leaving no file`, async () => {
+      server.inject('/pool/file.bin', fault, 2);
+      const dest = join(out, `stalled-${fault}.bin`);
+      const started = performance.now();
+      await assert.rejects(
+        downloadToFile(`${server.url}/pool/file.bin`, dest, { ...fast, attempts: 2, stallTimeoutMs: 300 }),
+        (error: unknown) => {
+          assert.ok(error instanceof HttpError, String(error));
+          assert.equal(error.code, 'E_HTTP');
+          assert.match(
+            error.message,
+            /GET http:\/\/127\.0\.0\.1:\d+\/pool\/file\.bin stalled: no data for 300 ms \(gave up after 2 attempts\)/,
+          );
+          return true;
+        },
+      );
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 600 && elapsed < 3000, `took ${elapsed} ms for two 300 ms stalls`);
+      noTempFiles();
+    });
+  }
+
+  it('refuses a body over maxBytes from its Content-Length, without retrying or reading it', async () => {
+    server.generate('/big', 64 * 1024 * 1024);
+    try {
+      const before = server.requests.length;
+      await assert.rejects(
+        httpGet(`${server.url}/big`, { ...fast, maxBytes: 1024 * 1024 }),
+        (error: unknown) => {
+          assert.ok(error instanceof HookError && error.code === 'E_HTTP', String(error));
+          assert.match(
+            error.message,
+            /big: the server announces 67108864 bytes, more than the limit of 1048576 bytes/,
+          );
+          return true;
+        },
+      );
+      assert.equal(server.requests.length - before, 1, 'not retried');
+    } finally {
+      server.generate('/big', undefined);
+    }
+  });
+
+  it('cuts off a body without Content-Length as soon as it passes maxBytes', async () => {
+    server.generate('/endless', 256 * 1024 * 1024, { contentLength: false });
+    try {
+      await assert.rejects(
+        httpGet(`${server.url}/endless`, { ...fast, maxBytes: 1024 * 1024 }),
+        (error: unknown) => {
+          assert.ok(error instanceof HookError && error.code === 'E_HTTP', String(error));
+          assert.match(
+            error.message,
+            /endless: received \d+ bytes so far, more than the limit of 1048576 bytes/,
+          );
+          return true;
+        },
+      );
+      const sent = server.sent.get('/endless') ?? 0;
+      assert.ok(sent < 32 * 1024 * 1024, `the server got to send ${sent} bytes`);
+    } finally {
+      server.generate('/endless', undefined);
+    }
+  });
+
+  it('cuts off a download at the expected size when the server sends more (E_CHECKSUM)', async () => {
+    server.generate('/pool/longer.bin', 64 * 1024 * 1024, { contentLength: false });
+    try {
+      await assert.rejects(
+        downloadToFile(`${server.url}/pool/longer.bin`, join(out, 'longer.bin'), { ...fast, size: 100_000 }),
+        (error: unknown) => {
+          assert.ok(error instanceof HookError && error.code === 'E_CHECKSUM', String(error));
+          assert.match(error.message, /received \d+ bytes so far, the index says 100000/);
+          return true;
+        },
+      );
+      assert.ok((server.sent.get('/pool/longer.bin') ?? 0) < 32 * 1024 * 1024);
+      noTempFiles();
+    } finally {
+      server.generate('/pool/longer.bin', undefined);
+    }
+  });
+
   it('reports a refused connection as E_HTTP after retries', async () => {
     const closed = await startMirrorServer(root);
     const url = `${closed.url}/pool/file.bin`;
