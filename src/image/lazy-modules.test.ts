@@ -5,7 +5,7 @@
  * softdeps resolved through aliases, and unknown names.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -156,6 +156,52 @@ test('installKernel takes the same modules through its cache, cold and warm', as
       assert.deepEqual(installed, expected, label);
       assert.equal(result.modulesAvailable, kernel.all.length);
     }
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged module metadata cache is reported, deleted and read again, with the same modules', async () => {
+  const patterns = await defaultPatterns();
+  const cacheDir = await mkdtemp(join(tmpdir(), 'hook-lazy-modules-'));
+  const install = async (onRepair?: (m: string) => void) => {
+    const tree = new Tree();
+    const result = await installKernel(
+      tree,
+      new Map(),
+      { name: kernel.name, sha256: kernel.sha256, entries: kernel.entries },
+      [],
+      { modules: patterns, firmwareInclude: [], cacheDir, onRepair },
+    );
+    return { result, paths: [...tree.entries()].map(([p]) => p as string).sort() };
+  };
+  try {
+    const clean = await install();
+    const path = join(cacheDir, 'modinfo', `${kernel.sha256}.v3.sealed`);
+    const sealed = await readFile(path);
+    const at = sealed.indexOf('"depends"');
+    assert.ok(at > 0);
+    const flipped = Buffer.from(sealed);
+    flipped[at + 12] = (flipped[at + 12] as number) ^ 0x01;
+    for (const [what, bytes] of [
+      ['a flipped byte in a depends list', flipped],
+      ['truncated', sealed.subarray(0, sealed.length >> 1)],
+    ] as const) {
+      const { mtime } = await stat(path);
+      await writeFile(path, bytes);
+      await utimes(path, mtime, mtime);
+      const repairs: string[] = [];
+      const again = await install((m) => repairs.push(m));
+      assert.deepEqual(again.paths, clean.paths, what);
+      assert.equal(again.result.modules, clean.result.modules, what);
+      assert.equal(repairs.length, 1, what);
+      assert.match(repairs[0] ?? '', /kernel module metadata .* is damaged/, what);
+      const rebuilt = await readFile(path);
+      assert.ok(!rebuilt.equals(bytes), `${what}: rewritten`);
+    }
+    const repairs: string[] = [];
+    await install((m) => repairs.push(m));
+    assert.deepEqual(repairs, [], 'the rewritten cache is intact');
   } finally {
     await rm(cacheDir, { recursive: true, force: true });
   }

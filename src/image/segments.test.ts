@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -61,4 +61,50 @@ test('package contents are told apart by origin, not by their (unread) bytes', a
   const plain = new Uint8Array(Buffer.from('hello'));
   assert.equal((await buildOne(at(plain))).cached, false);
   assert.equal((await buildOne(at(new Uint8Array(Buffer.from('hellO'))))).cached, false);
+});
+
+test('a damaged cached segment is reported, deleted and compressed again to the same bytes', async () => {
+  const s = segment([['etc/damage-me', fileNode('some configuration\n'.repeat(2000))]]);
+  const first = await buildOne(s);
+  assert.equal(first.cached, false);
+  const dir = join(cacheDir, 'segments');
+  const [name] = (await readdir(dir)).filter((n) => n.startsWith(first.sha256));
+  assert.ok(name !== undefined && name.endsWith('.sealed'), `sealed entry, not ${name}`);
+  const path = join(dir, name);
+  const sealed = await readFile(path);
+  const flip = (at: number) => {
+    const copy = Buffer.from(sealed);
+    copy[at] = (copy[at] as number) ^ 0x01;
+    return copy;
+  };
+  const damages: Array<[string, Buffer]> = [
+    ['a flipped byte in the compressed data', flip(sealed.length - 10)],
+    ['a flipped byte in the metadata', flip(sealed.indexOf('uncompressedBytes'))],
+    ['truncated', sealed.subarray(0, sealed.length - 1)],
+    ['extended', Buffer.concat([sealed, Buffer.from([0])])],
+    [
+      'the unsealed form of older versions',
+      sealed.subarray(sealed.indexOf(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))),
+    ],
+  ];
+  for (const [what, bytes] of damages) {
+    const { mtime } = await stat(path);
+    await writeFile(path, bytes);
+    await utimes(path, mtime, mtime);
+    const repairs: string[] = [];
+    const [built] = await buildSegments([s], {
+      mtime: 1700000000,
+      compression: 'zstd',
+      cacheDir,
+      onRepair: (m) => repairs.push(m),
+    });
+    assert.ok(built);
+    assert.equal(built.cached, false, what);
+    assert.ok(Buffer.from(built.data).equals(Buffer.from(first.data)), `${what}: same compressed bytes`);
+    assert.equal(repairs.length, 1, what);
+    assert.match(repairs[0] ?? '', /compressed segment test .* is damaged/, what);
+    assert.ok((await readFile(path)).equals(sealed), `${what}: the entry is rebuilt byte for byte`);
+  }
+  const again = await buildOne(s);
+  assert.equal(again.cached, true);
 });
