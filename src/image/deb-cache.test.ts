@@ -107,20 +107,23 @@ test('a damaged unpacked entry is reported, deleted and unpacked again to the sa
   assert.match(contentOrigin(file.data) ?? '', new RegExp(`^deb:${debSha}@\\d+\\+${file.data.byteLength}$`));
 });
 
-test('prefetched reads check the entry too', async () => {
+test('prefetched reads check the entry too, also after an earlier prefetch that was never taken', async () => {
   const { cacheDir, debPath, entry } = setup();
+  const ref = { sha256: debSha, debPath, source: 'hostname.deb', size: debBytes.length };
   const expected = listing(await readDebCached(cacheDir, debSha, debPath, 'hostname.deb'));
+  // A build in this process prefetched the package but never read it (a metapackage, say).
+  prefetchDebs(cacheDir, [ref]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
   touchR(entry, readFileSync(entry).subarray(0, 4000));
   const repairs: string[] = [];
   const onRepair = (m: string) => repairs.push(m);
-  prefetchDebs(cacheDir, [{ sha256: debSha, debPath, source: 'hostname.deb', size: debBytes.length }], {
-    onRepair,
-  });
+  prefetchDebs(cacheDir, [ref], { onRepair });
   assert.deepEqual(
     listing(await readDebCached(cacheDir, debSha, debPath, 'hostname.deb', { onRepair })),
     expected,
   );
   assert.equal(repairs.length, 1);
+  assert.ok(readFileSync(entry).length > 4000, 'rebuilt');
 });
 
 test('a .deb changed after it was verified is never unpacked, and is deleted', async () => {

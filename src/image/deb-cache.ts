@@ -47,7 +47,9 @@ const inFlight = new Map<string, Promise<Tars>>();
 
 /**
  * Starts reading (or unpacking into the cache) every package, largest first so the long
- * decompressions overlap the short ones. Errors surface from readDebCached.
+ * decompressions overlap the short ones. Errors surface from readDebCached. A read left
+ * from an earlier prefetch (a package that build never took, in the same process) is
+ * replaced: every build checks the entries it uses again.
  */
 export function prefetchDebs(
   cacheDir: string,
@@ -57,7 +59,6 @@ export function prefetchDebs(
   const order = [...refs].sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
   for (const ref of order) {
     const key = `${cacheDir}\0${ref.sha256}`;
-    if (inFlight.has(key)) continue;
     const pending = cachedTars(cacheDir, ref, options);
     pending.catch(() => {}); // handled by the readDebCached that takes it
     inFlight.set(key, pending);

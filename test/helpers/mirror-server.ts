@@ -44,7 +44,18 @@ function matches(match: string | RegExp, path: string): boolean {
   return typeof match === 'string' ? path === match || path.endsWith(match) : match.test(path);
 }
 
-export async function startMirrorServer(root: string): Promise<MirrorServer> {
+export interface MirrorServerOptions {
+  /**
+   * Where a path missing from `root` comes from: a local file to serve (e.g. one fetched
+   * from a real mirror into `root`, or a copy in a download cache), or undefined for 404.
+   */
+  fallback?: (path: string) => Promise<string | undefined>;
+}
+
+export async function startMirrorServer(
+  root: string,
+  options: MirrorServerOptions = {},
+): Promise<MirrorServer> {
   const injections: Injection[] = [];
   const overrides = new Map<string, Buffer>();
   const generated = new Map<string, { bytes: number; contentLength: boolean }>();
@@ -83,6 +94,10 @@ export async function startMirrorServer(root: string): Promise<MirrorServer> {
       try {
         body = await readFile(file);
       } catch {
+        const other = await options.fallback?.(path).catch(() => undefined);
+        body = other === undefined ? undefined : await readFile(other).catch(() => undefined);
+      }
+      if (body === undefined) {
         response.writeHead(404, { 'content-length': '0' }).end();
         return;
       }
