@@ -1,8 +1,17 @@
 /**
  * What the OS services add to the image: the bundled programs, their systemd units and drop-ins,
- * and the units to enable. The image builder places these (src/image/osie-bundle.ts bundles and
- * reads them); nothing here runs inside the OS.
+ * the units to enable, and the Debian packages they cannot run without. The image builder places
+ * these (src/image/osie-bundle.ts bundles and reads them); nothing here runs inside the OS.
  */
+
+/**
+ * How every service is started: Debian's QuickJS with the bundle as an ES module. qjs 2025-04-26
+ * calls a promise rejection unhandled as soon as it happens, before an `await` or `.catch` in
+ * the same turn can handle it, and then exits; `--no-unhandled-rejection` turns that check off
+ * (every service handles its failures in runMain, osie/lib/args.ts).
+ */
+export const QJS = '/usr/bin/qjs';
+export const QJS_FLAGS: readonly string[] = ['--no-unhandled-rejection', '-m'];
 
 /** Programs bundled by esbuild: image path → entry point (relative to the repository root). */
 export const OSIE_BUNDLES: ReadonlyMap<string, string> = new Map([
@@ -45,4 +54,62 @@ export const OSIE_ENABLED_UNITS: readonly string[] = [
   'hook-network.service',
   'hook-reboot.path',
   'hook-syslog.service',
+];
+
+/** A Debian package the OS cannot do without, and who needs it for what. */
+export interface RequiredPackage {
+  name: string;
+  /** The OS part that breaks without it. */
+  neededBy: string;
+  why: string;
+}
+
+/**
+ * The Debian packages the early boot and the services need, whatever else a spec selects. A spec
+ * that leaves one out builds an OS that cannot work, so the builder refuses it.
+ */
+export const OSIE_REQUIRED_PACKAGES: readonly RequiredPackage[] = [
+  {
+    name: 'busybox-static',
+    neededBy: '/init (early boot)',
+    why: 'the shell and cpio that unpack the OS into its tmpfs',
+  },
+  { name: 'zstd', neededBy: '/init (early boot)', why: 'decompresses the OS payloads' },
+  { name: 'systemd', neededBy: 'every service', why: 'init, journald, networkd, the units in osie/units' },
+  { name: 'systemd-sysv', neededBy: '/init (early boot)', why: '/sbin/init, which /init switches to' },
+  {
+    name: 'udev',
+    neededBy: 'hook-network',
+    why: 'NIC names and /run/udev/data, which hook-network waits for',
+  },
+  {
+    name: 'quickjs',
+    neededBy: 'hook-bootkit, hook-docker, hook-network, hook-syslog, docker',
+    why: '/usr/bin/qjs runs them all',
+  },
+  {
+    name: 'socat',
+    neededBy: 'hook-bootkit, docker',
+    why: 'HTTP to the Docker API socket (qjs has no sockets)',
+  },
+  {
+    name: 'bash',
+    neededBy: 'hook-syslog',
+    why: 'opens the UDP socket to syslog_host (/dev/udp), which qjs cannot',
+  },
+  {
+    name: 'docker.io',
+    neededBy: 'hook-bootkit, hook-docker',
+    why: 'the engine that runs tink-worker and the actions',
+  },
+  {
+    name: 'util-linux',
+    neededBy: 'docker (its help)',
+    why: 'nsenter, the way into a container (no docker exec)',
+  },
+  {
+    name: 'coreutils',
+    neededBy: 'systemd-time-wait-sync.service.d',
+    why: 'timeout(1) caps the wait for NTP',
+  },
 ];

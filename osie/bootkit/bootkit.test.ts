@@ -1,18 +1,37 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeRegistryAuth } from '../lib/docker-api.ts';
 import { createLogger } from '../lib/log.ts';
+import { makeTempDir, removeTree, writeFile } from '../lib/platform/fs.ts';
+import { Stop, sleep } from '../lib/platform/timers.ts';
+import { type Peer, startPeer } from '../test-runner/peer.ts';
 import { runBootkit } from './bootkit.ts';
-import { FakeDockerEngine } from './fake-docker-engine.ts';
+import type { FakeContainer, RecordedRequest, StartBehavior } from './fake-engine-types.ts';
 
 const PASSWORD = 'hunter2-Very-Secret';
 
+/** The test engine (fake-docker-engine.ts), a Node peer on a real unix socket. */
+class Engine {
+  constructor(private readonly peer: Peer) {}
+  listen = (socketPath: string) => this.peer.call('listen', socketPath);
+  setPullable = (ref: string, auth?: string) => this.peer.call('setPullable', ref, auth ?? null);
+  addLocalImage = (ref: string) => this.peer.call('addLocalImage', ref);
+  pushStartBehavior = (behavior: StartBehavior) => this.peer.call('pushStartBehavior', behavior);
+  setContainer = (container: FakeContainer) => this.peer.call('setContainer', container);
+  container = (name: string) => this.peer.call<FakeContainer | null>('container', name);
+  crash = (name: string, exitCode: number, logs: string) => this.peer.call('crash', name, exitCode, logs);
+  requests = () => this.peer.call<RecordedRequest[]>('requests');
+  async requestsTo(method: string, pattern: RegExp): Promise<RecordedRequest[]> {
+    return (await this.requests()).filter((r) => r.method === method && pattern.test(r.path));
+  }
+  async close(): Promise<void> {
+    await this.peer.call('close');
+    await this.peer.close();
+  }
+}
+
 interface Harness {
-  engine: FakeDockerEngine;
+  engine: Engine;
   lines: string[];
   cmdlinePath: string;
   socketPath: string;
@@ -21,14 +40,14 @@ interface Harness {
 }
 
 async function harness(cmdline: string, options: { engineUp?: boolean } = {}): Promise<Harness> {
-  const dir = await mkdtemp(join(tmpdir(), 'hook-bootkit-'));
-  const cmdlinePath = join(dir, 'cmdline');
-  const socketPath = join(dir, 'docker.sock');
-  await writeFile(cmdlinePath, `${cmdline}\n`, 'latin1');
-  const engine = new FakeDockerEngine();
+  const dir = makeTempDir('hook-bootkit-');
+  const cmdlinePath = `${dir}/cmdline`;
+  const socketPath = `${dir}/docker.sock`;
+  writeFile(cmdlinePath, `${cmdline}\n`);
+  const engine = new Engine(await startPeer('fake-engine'));
   if (options.engineUp !== false) await engine.listen(socketPath);
   const lines: string[] = [];
-  const controller = new AbortController();
+  const stop = new Stop();
   let running: Promise<void> | undefined;
   return {
     engine,
@@ -45,27 +64,31 @@ async function harness(cmdline: string, options: { engineUp?: boolean } = {}): P
         stableMs: 10_000,
         backoffInitialMs: 20,
         backoffMaxMs: 80,
-        signal: controller.signal,
+        stop,
       });
     },
     async stop() {
-      controller.abort();
+      stop.stop();
       await running;
       await engine.close();
-      await rm(dir, { recursive: true, force: true });
+      removeTree(dir);
     },
   };
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
 }
 
-const workerRunning = (h: Harness) => () => h.engine.containers.get('tink-worker')?.running === true;
+const workerRunning = (h: Harness) => async () => (await h.engine.container('tink-worker'))?.running === true;
 
 test('pulls with credentials from docker_registry, replaces the old container, creates the exact worker', async () => {
   const h = await harness(
@@ -73,8 +96,8 @@ test('pulls with credentials from docker_registry, replaces the old container, c
       'grpc_authority=10.0.2.2 worker_id=52:54:00:12:34:56 tinkerbell_tls=false HTTP_PROXY=http://proxy:3128',
   );
   const auth = encodeRegistryAuth({ username: 'admin', password: PASSWORD, serveraddress: 'reg.test:5000' });
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', auth);
-  h.engine.containers.set('tink-worker', {
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', auth);
+  await h.engine.setContainer({
     id: 'old0'.padEnd(64, '0'),
     name: 'tink-worker',
     body: { Image: 'old', Env: [] },
@@ -85,18 +108,24 @@ test('pulls with credentials from docker_registry, replaces the old container, c
   try {
     h.start();
     await waitFor('the worker to run', workerRunning(h));
-    await waitFor('the first watch', () => h.engine.requestsTo('GET', /tink-worker\/json/).length >= 3);
+    await waitFor(
+      'the first watch',
+      async () => (await h.engine.requestsTo('GET', /tink-worker\/json/)).length >= 3,
+    );
 
-    const pulls = h.engine.requestsTo('POST', /images\/create/);
+    const pulls = await h.engine.requestsTo('POST', /images\/create/);
     assert.equal(pulls.length, 1);
     assert.equal(pulls[0]!.path, '/v1.41/images/create?fromImage=reg.test%3A5000%2Ftink-worker&tag=latest');
     assert.equal(pulls[0]!.headers['x-registry-auth'], auth);
     assert.ok(
       h.lines.some((l) => l.includes('msg="pulling the worker image"') && l.includes('sends_login=true')),
     );
-    assert.equal(h.engine.requestsTo('DELETE', /^\/v1\.41\/containers\/tink-worker\?force=1$/).length, 1);
+    assert.equal(
+      (await h.engine.requestsTo('DELETE', /^\/v1\.41\/containers\/tink-worker\?force=1$/)).length,
+      1,
+    );
 
-    const creates = h.engine.requestsTo('POST', /containers\/create/);
+    const creates = await h.engine.requestsTo('POST', /containers\/create/);
     assert.equal(creates.length, 1);
     assert.equal(creates[0]!.path, '/v1.41/containers/create?name=tink-worker');
     assert.deepEqual(JSON.parse(creates[0]!.body), {
@@ -133,14 +162,14 @@ test('credentials are not sent to a registry other than docker_registry', async 
   const h = await harness(
     `tink_worker_image=quay.test/tinkerbell/tink-agent:v1 docker_registry=reg.test:5000 registry_username=admin registry_password=${PASSWORD}`,
   );
-  h.engine.pullable.set('quay.test/tinkerbell/tink-agent:v1', undefined);
+  await h.engine.setPullable('quay.test/tinkerbell/tink-agent:v1', undefined);
   try {
     h.start();
     await waitFor('the worker to run', workerRunning(h));
-    const pulls = h.engine.requestsTo('POST', /images\/create/);
+    const pulls = await h.engine.requestsTo('POST', /images\/create/);
     assert.equal(pulls[0]!.path, '/v1.41/images/create?fromImage=quay.test%2Ftinkerbell%2Ftink-agent&tag=v1');
     assert.equal(pulls[0]!.headers['x-registry-auth'], undefined);
-    assert.equal(h.engine.containers.get('tink-worker')?.body.Image, 'quay.test/tinkerbell/tink-agent:v1');
+    assert.equal((await h.engine.container('tink-worker'))?.body.Image, 'quay.test/tinkerbell/tink-agent:v1');
   } finally {
     await h.stop();
   }
@@ -148,11 +177,11 @@ test('credentials are not sent to a registry other than docker_registry', async 
 
 test('a failed pull counts as success when the image is already present (embedded image)', async () => {
   const h = await harness('docker_registry=reg.test:5000');
-  h.engine.localImages.add('reg.test:5000/tink-worker:latest');
+  await h.engine.addLocalImage('reg.test:5000/tink-worker:latest');
   try {
     h.start();
     await waitFor('the worker to run', workerRunning(h));
-    assert.equal(h.engine.requestsTo('POST', /images\/create/).length, 1);
+    assert.equal((await h.engine.requestsTo('POST', /images\/create/)).length, 1);
     assert.ok(
       h.lines.some(
         (l) => l.includes('using the image already present locally') && l.includes('manifest unknown'),
@@ -168,13 +197,13 @@ test('a failed pull without a local image is logged and retried with growing del
   try {
     h.start();
     await waitFor('three retries', () => h.lines.filter((l) => l.includes('delay_ms=')).length >= 3);
-    assert.ok(h.engine.requestsTo('POST', /images\/create/).length >= 3);
-    assert.equal(h.engine.requestsTo('POST', /containers\/create/).length, 0);
+    assert.ok((await h.engine.requestsTo('POST', /images\/create/)).length >= 3);
+    assert.equal((await h.engine.requestsTo('POST', /containers\/create/)).length, 0);
     assert.ok(h.lines.some((l) => l.startsWith('level=error') && l.includes('not present locally')));
     const delays = h.lines.flatMap((l) => l.match(/delay_ms=(\d+)/)?.[1] ?? []).map(Number);
     assert.deepEqual(delays.slice(0, 3), [20, 40, 80]);
     // The registry comes back: the next attempt succeeds.
-    h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+    await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
     await waitFor('the worker to run', workerRunning(h));
   } finally {
     await h.stop();
@@ -183,12 +212,15 @@ test('a failed pull without a local image is logged and retried with growing del
 
 test('a worker that exits right after start is logged with exit code and logs, then restarted', async () => {
   const h = await harness(`docker_registry=reg.test:5000 registry_username=u registry_password=${PASSWORD}`);
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
-  h.engine.startBehaviors.push({ exitCode: 3, logs: `cannot reach tink server (password ${PASSWORD})\n` });
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
+  await h.engine.pushStartBehavior({
+    exitCode: 3,
+    logs: `cannot reach tink server (password ${PASSWORD})\n`,
+  });
   try {
     h.start();
     await waitFor('the worker to run', workerRunning(h));
-    assert.equal(h.engine.requestsTo('POST', /containers\/create/).length, 2);
+    assert.equal((await h.engine.requestsTo('POST', /containers\/create/)).length, 2);
     const failure = h.lines.find((l) => l.includes('stopped right after start'));
     assert.ok(failure !== undefined);
     assert.match(failure, /exit code 3/);
@@ -201,8 +233,8 @@ test('a worker that exits right after start is logged with exit code and logs, t
 
 test('a 2-character password never reaches the log, even quoted back by a crashing worker', async () => {
   const h = await harness('docker_registry=reg.test:5000 registry_username=u registry_password=pw');
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
-  h.engine.startBehaviors.push({
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
+  await h.engine.pushStartBehavior({
     exitCode: 3,
     logs: 'env: REGISTRY_PASSWORD=pw\nlogin "pw" rejected for u:pw@reg.test:5000 (pwned? no)\n',
   });
@@ -236,12 +268,15 @@ test('invalid settings are reported once, not once per retry cycle', async () =>
 
 test('a worker that dies later is noticed by the watch and restarted', async () => {
   const h = await harness('docker_registry=reg.test:5000');
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
   try {
     h.start();
     await waitFor('the worker to run', workerRunning(h));
-    h.engine.crash('tink-worker', 137, 'killed\n');
-    await waitFor('a second create', () => h.engine.requestsTo('POST', /containers\/create/).length === 2);
+    await h.engine.crash('tink-worker', 137, 'killed\n');
+    await waitFor(
+      'a second create',
+      async () => (await h.engine.requestsTo('POST', /containers\/create/)).length === 2,
+    );
     await waitFor('the worker to run again', workerRunning(h));
     assert.ok(h.lines.some((l) => l.startsWith('level=error') && l.includes('exit code 137')));
   } finally {
@@ -251,15 +286,15 @@ test('a worker that dies later is noticed by the watch and restarted', async () 
 
 test('without tink_worker_image and docker_registry it logs why and re-reads the command line', async () => {
   const h = await harness('console=ttyS0 worker_id=x');
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
   try {
     h.start();
     await waitFor(
       'two complaints',
       () => h.lines.filter((l) => l.includes('neither tink_worker_image')).length >= 2,
     );
-    assert.equal(h.engine.requests.length, 0, 'the engine is not contacted without an image');
-    await writeFile(h.cmdlinePath, 'docker_registry=reg.test:5000\n');
+    assert.equal((await h.engine.requests()).length, 0, 'the engine is not contacted without an image');
+    writeFile(h.cmdlinePath, 'docker_registry=reg.test:5000\n');
     await waitFor('the worker to run', workerRunning(h));
   } finally {
     await h.stop();
@@ -268,7 +303,7 @@ test('without tink_worker_image and docker_registry it logs why and re-reads the
 
 test('waits for the engine to come up', async () => {
   const h = await harness('docker_registry=reg.test:5000', { engineUp: false });
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
   try {
     h.start();
     await waitFor('a complaint', () => h.lines.some((l) => l.includes('does not answer')));
@@ -281,20 +316,25 @@ test('waits for the engine to come up', async () => {
 
 test('a running worker with the same configuration is adopted, not recreated', async () => {
   const h = await harness('docker_registry=reg.test:5000 worker_id=w1');
-  h.engine.pullable.set('reg.test:5000/tink-worker:latest', undefined);
+  let worker: FakeContainer | null = null;
+  await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
   try {
     h.start();
     await waitFor('the worker to run', workerRunning(h));
+    worker = await h.engine.container('tink-worker');
   } finally {
     await h.stop();
   }
   const again = await harness('docker_registry=reg.test:5000 worker_id=w1');
-  again.engine.containers.set('tink-worker', h.engine.containers.get('tink-worker')!);
+  await again.engine.setContainer(worker!);
   try {
     again.start();
     await waitFor('adoption', () => again.lines.some((l) => l.includes('adopting the running worker')));
-    await waitFor('a watch', () => again.engine.requestsTo('GET', /tink-worker\/json/).length >= 2);
-    assert.equal(again.engine.requestsTo('POST', /containers\/create|images\/create/).length, 0);
+    await waitFor(
+      'a watch',
+      async () => (await again.engine.requestsTo('GET', /tink-worker\/json/)).length >= 2,
+    );
+    assert.equal((await again.engine.requestsTo('POST', /containers\/create|images\/create/)).length, 0);
   } finally {
     await again.stop();
   }

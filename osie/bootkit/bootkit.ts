@@ -3,13 +3,14 @@
  * it running. Every failure is logged with its reason and retried after a capped exponential
  * backoff; the service never exits on its own, so it can never crash-loop silently.
  */
-import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../lib/backoff.ts';
 import { parseCmdline } from '../lib/cmdline.ts';
 import { DockerClient } from '../lib/docker-api.ts';
 import { parseImageRef } from '../lib/image-ref.ts';
 import type { Logger } from '../lib/log.ts';
+import { latin1Decode } from '../lib/platform/bytes.ts';
+import { readBytes } from '../lib/platform/fs.ts';
+import { type Stop, sleep } from '../lib/platform/timers.ts';
 import { credentialValues } from '../lib/redact.ts';
 import { type HookSettings, hookSettings } from '../lib/settings.ts';
 import { warningReporter } from '../lib/warnings.ts';
@@ -35,7 +36,7 @@ export interface BootkitOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /** Stops the loop (the worker container is left as it is). */
-  signal?: AbortSignal;
+  stop?: Stop;
   /**
    * Reports a warning about the command line (main: journal and console). Every cycle passes
    * its warnings again, so it should say each once; the default logs each distinct one once.
@@ -46,15 +47,15 @@ export interface BootkitOptions {
 /** A failure of one cycle, already explained in `message` (no secrets in it). */
 class CycleError extends Error {}
 
-/** Runs until `signal` aborts; resolves then. */
+/** Runs until `stop` is stopped; resolves then. */
 export async function runBootkit(options: BootkitOptions): Promise<void> {
-  const { log, signal } = options;
+  const { log, stop } = options;
   const backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
   const cycleOptions: BootkitOptions = {
     ...options,
     reportWarning: options.reportWarning ?? warningReporter(log, 'hook-bootkit', () => {}),
   };
-  const aborted = (): boolean => signal?.aborted === true;
+  const aborted = (): boolean => stop?.stopped === true;
   while (!aborted()) {
     try {
       const ranMs = await runCycle(cycleOptions);
@@ -66,7 +67,7 @@ export async function runBootkit(options: BootkitOptions): Promise<void> {
     const delay = backoff.delay();
     log.info('starting over', { delay_ms: delay });
     try {
-      await sleep(delay, undefined, { signal });
+      await sleep(delay, stop);
     } catch {
       break;
     }
@@ -75,8 +76,8 @@ export async function runBootkit(options: BootkitOptions): Promise<void> {
 
 /** One attempt: configure, pull, (re)create, start, then watch. Returns how long the worker ran. */
 async function runCycle(options: BootkitOptions): Promise<number> {
-  const { log, signal } = options;
-  const cmdlineText = await readFile(options.cmdlinePath ?? '/proc/cmdline', 'latin1');
+  const { log, stop } = options;
+  const cmdlineText = latin1Decode(readBytes(options.cmdlinePath ?? '/proc/cmdline'));
   const cmdline = parseCmdline(cmdlineText);
   for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
@@ -109,7 +110,7 @@ async function runCycle(options: BootkitOptions): Promise<number> {
       image,
       id: id.slice(0, 12),
     });
-    await sleep(options.startCheckMs ?? 5000, undefined, { signal });
+    await sleep(options.startCheckMs ?? 5000, stop);
     const failure = await stoppedReason(docker, 'stopped right after start');
     if (failure !== undefined) throw new CycleError(failure);
     log.info('the worker container is running', { container: WORKER_CONTAINER_NAME });
@@ -117,7 +118,7 @@ async function runCycle(options: BootkitOptions): Promise<number> {
 
   const startedAt = Date.now();
   for (;;) {
-    await sleep(options.watchIntervalMs ?? 10_000, undefined, { signal });
+    await sleep(options.watchIntervalMs ?? 10_000, stop);
     const stopped = await stoppedReason(docker, 'stopped');
     if (stopped !== undefined) {
       log.error(stopped, { ran_ms: Date.now() - startedAt });

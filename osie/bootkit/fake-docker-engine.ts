@@ -2,27 +2,12 @@
  * Test-only stand-in for the Docker Engine API on a unix socket (no engine can run on the build
  * host). It records every request and implements just the endpoints hook-bootkit uses, with the
  * engine's status codes and stream formats; the real engine is exercised by the QEMU boot test.
+ * A Node program: the bootkit tests on qjs drive it as a peer (osie/test-runner/peers).
  */
 import http from 'node:http';
+import type { FakeContainer, RecordedRequest, StartBehavior } from './fake-engine-types.ts';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-export interface FakeContainer {
-  id: string;
-  name: string;
-  body: { Image: string; Env: string[] };
-  running: boolean;
-  exitCode: number;
-  logs: string;
-}
-
-/** What a container does when started: keep running, or exit at once with a code and logs. */
-export type StartBehavior = 'run' | { exitCode: number; logs: string };
+export type { FakeContainer, RecordedRequest, StartBehavior };
 
 export class FakeDockerEngine {
   readonly requests: RecordedRequest[] = [];
@@ -51,8 +36,11 @@ export class FakeDockerEngine {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.server?.closeAllConnections();
-      this.server?.close(() => resolve());
+      const server = this.server;
+      this.server = undefined;
+      if (server === undefined) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
     });
   }
 

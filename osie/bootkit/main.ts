@@ -1,8 +1,10 @@
 /**
- * Entry point of hook-bootkit (bundled to /usr/lib/hook/hook-bootkit.js, run by
+ * Entry point of hook-bootkit (bundled to /usr/lib/hook/hook-bootkit.js, run by qjs from
  * hook-bootkit.service). SIGTERM stops the loop and leaves the worker container running.
  */
 import { optionValue, runMain } from '../lib/args.ts';
+import { onSignal, SIGINT, SIGTERM, writeStdout } from '../lib/platform/process.ts';
+import { Stop } from '../lib/platform/timers.ts';
 import { warningReporter } from '../lib/warnings.ts';
 import { runBootkit } from './bootkit.ts';
 
@@ -12,17 +14,17 @@ through the Docker Engine API, and restarts it whenever it stops.`;
 
 runMain('hook-bootkit', async (args, log) => {
   if (args.includes('--help')) {
-    process.stdout.write(`${USAGE}\n`);
+    writeStdout(`${USAGE}\n`);
     return;
   }
-  const controller = new AbortController();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
+  const stop = new Stop();
+  for (const signal of [SIGTERM, SIGINT]) onSignal(signal, () => stop.stop());
   await runBootkit({
     log,
     // Said once per boot, not once per retry cycle.
     reportWarning: warningReporter(log, 'hook-bootkit'),
     cmdlinePath: optionValue(args, '--cmdline'),
     socketPath: optionValue(args, '--socket'),
-    signal: controller.signal,
+    stop,
   });
 });

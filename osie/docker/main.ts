@@ -1,13 +1,14 @@
 /**
- * Entry point of hook-docker (bundled to /usr/lib/hook/hook-docker.js, run by the oneshot
- * hook-docker.service before docker.service): writes the engine's configuration from the
+ * Entry point of hook-docker (bundled to /usr/lib/hook/hook-docker.js, run by qjs from the
+ * oneshot hook-docker.service before docker.service): writes the engine's configuration from the
  * kernel command line and creates /worker, which the reboot watcher and the worker share.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { optionValue, runMain } from '../lib/args.ts';
 import { parseCmdline } from '../lib/cmdline.ts';
 import { formatHostPort } from '../lib/host-port.ts';
+import { latin1Decode } from '../lib/platform/bytes.ts';
+import { dirname, joinPath, mkdirp, readBytes, writeFile } from '../lib/platform/fs.ts';
+import { writeStdout } from '../lib/platform/process.ts';
 import { credentialValues } from '../lib/redact.ts';
 import { hookSettings } from '../lib/settings.ts';
 import { warningReporter } from '../lib/warnings.ts';
@@ -19,10 +20,10 @@ Writes ${DAEMON_JSON_PATH} and ${DOCKER_ENV_PATH} (engine proxies) from the kern
 
 runMain('hook-docker', async (args, log) => {
   if (args.includes('--help')) {
-    process.stdout.write(`${USAGE}\n`);
+    writeStdout(`${USAGE}\n`);
     return;
   }
-  const cmdlineText = await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1');
+  const cmdlineText = latin1Decode(readBytes(optionValue(args, '--cmdline') ?? '/proc/cmdline'));
   const cmdline = parseCmdline(cmdlineText);
   for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
@@ -34,16 +35,16 @@ runMain('hook-docker', async (args, log) => {
     [DOCKER_ENV_PATH, dockerProxyEnv(settings), 0o600],
   ];
   if (args.includes('--dry-run')) {
-    for (const [path, text] of files) process.stdout.write(`# ${path}\n${log.redact(text)}`);
+    for (const [path, text] of files) writeStdout(`# ${path}\n${log.redact(text)}`);
     return;
   }
   const root = optionValue(args, '--root') ?? '/';
   for (const [path, text, mode] of files) {
-    const target = join(root, path);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, text, { mode });
+    const target = joinPath(root, path);
+    mkdirp(dirname(target));
+    writeFile(target, text, mode);
   }
-  await mkdir(join(root, 'worker'), { recursive: true, mode: 0o755 });
+  mkdirp(joinPath(root, 'worker'), 0o755);
   log.info('wrote the Docker engine configuration', {
     syslog_host: settings.syslogHost === undefined ? '' : formatHostPort(settings.syslogHost),
     insecure_registries: settings.insecureRegistries.join(','),

@@ -1,9 +1,12 @@
 /**
- * A small Docker Engine API client over the unix socket, with nothing but node:http. It
- * negotiates the API version (the lower of the engine's and ours), so it works with any engine
- * from Docker 20.10 on.
+ * A small Docker Engine API client over the unix socket (platform/unix-http.ts: socat, one
+ * process per request). It negotiates the API version (the lower of the engine's and ours), so
+ * it works with any engine from Docker 20.10 on. Used by hook-bootkit and by the `docker`
+ * command of the image (osie/docker-cli).
  */
-import http from 'node:http';
+import { base64UrlEncode, concatBytes, readUint32BE, utf8Decode, utf8Encode } from './platform/bytes.ts';
+import { LineSplitter } from './platform/process.ts';
+import { type UnixHttpResponse, unixHttpRequest } from './platform/unix-http.ts';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 /** The API version this client is written against (Docker 20.10). */
@@ -31,20 +34,33 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Pid?: number;
 }
 
 export interface ContainerInspect {
   Id: string;
   Name: string;
   State: ContainerState;
-  Config: { Image: string; Env: string[] | null };
+  Config: { Image: string; Env: string[] | null; Tty?: boolean };
 }
 
 export interface ContainerSummary {
   Id: string;
   Names: string[];
   Image: string;
+  Command?: string;
+  Created?: number;
   State: string;
+  Status?: string;
+  Ports?: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+}
+
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[] | null;
+  RepoDigests?: string[] | null;
+  Created: number;
+  Size: number;
 }
 
 export interface ContainerCreateBody {
@@ -58,20 +74,28 @@ export interface ContainerCreateBody {
   };
 }
 
+/** One line of the engine's progress stream (pull): `{"status":…,"id":…}` or `{"error":…}`. */
+export interface ProgressEvent {
+  status?: string;
+  id?: string;
+  progress?: string;
+  error?: string;
+}
+
 export interface DockerClientOptions {
   socketPath?: string;
   /** Idle time after which a request is abandoned (a stalled pull); default 10 minutes. */
   idleTimeoutMs?: number;
 }
 
-interface RawResponse {
+interface TextResponse {
   status: number;
   body: string;
 }
 
 /** `X-Registry-Auth`: base64url of the JSON credentials, as the Engine API expects. */
 export function encodeRegistryAuth(auth: RegistryAuth): string {
-  return Buffer.from(JSON.stringify(auth), 'utf8').toString('base64url');
+  return base64UrlEncode(utf8Encode(JSON.stringify(auth)));
 }
 
 /** The lower of two `major.minor` API versions. */
@@ -82,23 +106,72 @@ export function lowerApiVersion(a: string, b: string): string {
   return aMajor < bMajor || (aMajor === bMajor && aMinor <= bMinor) ? a : b;
 }
 
+/** `a=1&b=x%2Fy` from a record (values percent-encoded; undefined values left out). */
+export function queryString(params: Record<string, string | number | boolean | undefined>): string {
+  return Object.entries(params)
+    .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+    .join('&');
+}
+
 /**
  * Splits the engine's multiplexed log stream (8-byte header per frame: stream, 0, 0, 0, size
  * big-endian) into text; a TTY container's raw stream is returned as it is.
  */
-export function demuxLogs(data: Buffer): string {
-  const chunks: Buffer[] = [];
+export function demuxLogs(data: Uint8Array): string {
+  const chunks: Uint8Array[] = [];
   let offset = 0;
   while (offset + 8 <= data.length) {
     const stream = data[offset];
-    const size = data.readUInt32BE(offset + 4);
+    const size = readUint32BE(data, offset + 4);
     if (stream === undefined || stream > 2 || data[offset + 1] !== 0 || offset + 8 + size > data.length) {
-      return data.toString('utf8');
+      return utf8Decode(data);
     }
     chunks.push(data.subarray(offset + 8, offset + 8 + size));
     offset += 8 + size;
   }
-  return offset === data.length ? Buffer.concat(chunks).toString('utf8') : data.toString('utf8');
+  return offset === data.length ? utf8Decode(concatBytes(chunks)) : utf8Decode(data);
+}
+
+/**
+ * The same, for a stream that arrives in pieces (`logs --follow`): each frame's payload goes to
+ * `onFrame` with its stream (1 stdout, 2 stderr) as soon as it is complete.
+ */
+export class LogDemuxer {
+  private pending: Uint8Array = new Uint8Array(0);
+  constructor(private readonly onFrame: (stream: 1 | 2, payload: Uint8Array) => void) {}
+
+  push(chunk: Uint8Array): void {
+    this.pending = this.pending.length === 0 ? chunk.slice() : concatBytes([this.pending, chunk]);
+    let offset = 0;
+    while (offset + 8 <= this.pending.length) {
+      const size = readUint32BE(this.pending, offset + 4);
+      if (offset + 8 + size > this.pending.length) break;
+      const stream = this.pending[offset] === 2 ? 2 : 1;
+      this.onFrame(stream, this.pending.subarray(offset + 8, offset + 8 + size));
+      offset += 8 + size;
+    }
+    this.pending = this.pending.subarray(offset);
+  }
+}
+
+/** Parses one line of a progress stream; undefined for a blank or non-JSON line. */
+export function parseProgressLine(line: string): ProgressEvent | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const value = JSON.parse(line) as Record<string, unknown>;
+    if (typeof value !== 'object' || value === null) return undefined;
+    const event: ProgressEvent = {};
+    if (typeof value.status === 'string') event.status = value.status;
+    if (typeof value.id === 'string') event.id = value.id;
+    if (typeof value.progress === 'string') event.progress = value.progress;
+    const detail = value.errorDetail as { message?: unknown } | undefined;
+    if (value.error !== undefined) event.error = String(value.error);
+    else if (typeof detail?.message === 'string') event.error = detail.message;
+    return event;
+  } catch {
+    return undefined;
+  }
 }
 
 export class DockerClient {
@@ -127,42 +200,60 @@ export class DockerClient {
     return version;
   }
 
+  /** The parsed body of a GET that must answer 200 (`/version`, `/info`, ...). */
+  async getJson<T>(path: string, what: string): Promise<T> {
+    const response = await this.request('GET', path);
+    if (response.status !== 200) throw apiError(what, response);
+    return JSON.parse(response.body) as T;
+  }
+
   /**
-   * POST /images/create. The progress stream is read to its end: an `{"error":…}` line means the
-   * pull failed even though the HTTP status was 200.
+   * POST /images/create. The progress stream is read to its end, each event passed to
+   * `onProgress` as it arrives: an `{"error":…}` line means the pull failed even though the HTTP
+   * status was 200.
    */
-  async pullImage(name: string, tag: string, auth?: RegistryAuth): Promise<void> {
-    const query = new URLSearchParams({ fromImage: name, tag });
+  async pullImage(
+    name: string,
+    tag: string,
+    auth?: RegistryAuth,
+    onProgress?: (event: ProgressEvent) => void,
+  ): Promise<void> {
     const headers: Record<string, string> = {};
     if (auth !== undefined) headers['X-Registry-Auth'] = encodeRegistryAuth(auth);
-    const response = await this.request('POST', `/images/create?${query}`, undefined, headers);
+    let failure: string | undefined;
+    const lines = new LineSplitter((line) => {
+      const event = parseProgressLine(line);
+      if (event === undefined) return;
+      if (event.error !== undefined && failure === undefined) failure = event.error;
+      onProgress?.(event);
+    });
+    const response = await this.stream(
+      'POST',
+      `/images/create?${queryString({ fromImage: name, tag })}`,
+      (chunk) => lines.push(chunk),
+      headers,
+    );
+    lines.end();
     if (response.status !== 200) throw apiError(`pull ${name}:${tag}`, response);
-    for (const line of response.body.split('\n')) {
-      if (line.trim() === '') continue;
-      let event: { error?: unknown; errorDetail?: { message?: unknown } };
-      try {
-        event = JSON.parse(line) as typeof event;
-      } catch {
-        continue;
-      }
-      if (event.error !== undefined) {
-        throw new DockerApiError(`pull ${name}:${tag} failed: ${String(event.error)}`, response.status);
-      }
+    if (failure !== undefined) {
+      throw new DockerApiError(`pull ${name}:${tag} failed: ${failure}`, response.status);
     }
   }
 
   /** GET /images/{name}/json; `undefined` when the image is not present. */
-  async inspectImage(reference: string): Promise<{ Id: string } | undefined> {
+  async inspectImage(reference: string): Promise<({ Id: string } & Record<string, unknown>) | undefined> {
     const response = await this.request('GET', `/images/${encodeURIComponent(reference)}/json`);
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw apiError(`inspect image ${reference}`, response);
     return JSON.parse(response.body) as { Id: string };
   }
 
+  async listImages(): Promise<ImageSummary[]> {
+    return this.getJson<ImageSummary[]>('/images/json', 'list images');
+  }
+
   async listContainers(all = true): Promise<ContainerSummary[]> {
-    const response = await this.request('GET', `/containers/json?all=${all ? 1 : 0}`);
-    if (response.status !== 200) throw apiError('list containers', response);
-    return JSON.parse(response.body) as ContainerSummary[];
+    return this.getJson<ContainerSummary[]>(`/containers/json?all=${all ? 1 : 0}`, 'list containers');
   }
 
   /** GET /containers/{id}/json; `undefined` when there is no such container. */
@@ -173,17 +264,19 @@ export class DockerClient {
     return JSON.parse(response.body) as ContainerInspect;
   }
 
-  /** DELETE /containers/{id}?force=1; returns false when there was no such container. */
-  async removeContainer(nameOrId: string): Promise<boolean> {
-    const response = await this.request('DELETE', `/containers/${encodeURIComponent(nameOrId)}?force=1`);
+  /** DELETE /containers/{id}; returns false when there was no such container. */
+  async removeContainer(nameOrId: string, force = true): Promise<boolean> {
+    const response = await this.request(
+      'DELETE',
+      `/containers/${encodeURIComponent(nameOrId)}${force ? '?force=1' : ''}`,
+    );
     if (response.status === 404) return false;
     if (response.status !== 204 && response.status !== 200) throw apiError(`remove ${nameOrId}`, response);
     return true;
   }
 
   async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
-    const query = new URLSearchParams({ name });
-    const response = await this.request('POST', `/containers/create?${query}`, body);
+    const response = await this.request('POST', `/containers/create?${queryString({ name })}`, body);
     if (response.status !== 201) throw apiError(`create ${name}`, response);
     return (JSON.parse(response.body) as { Id: string }).Id;
   }
@@ -191,6 +284,16 @@ export class DockerClient {
   async startContainer(nameOrId: string): Promise<void> {
     const response = await this.request('POST', `/containers/${encodeURIComponent(nameOrId)}/start`);
     if (response.status !== 204 && response.status !== 304) throw apiError(`start ${nameOrId}`, response);
+  }
+
+  /** POST /containers/{id}/stop (or /restart) with the engine's grace period `t` seconds. */
+  async stopContainer(nameOrId: string, action: 'stop' | 'restart', seconds?: number): Promise<void> {
+    const query = seconds === undefined ? '' : `?t=${seconds}`;
+    const response = await this.request(
+      'POST',
+      `/containers/${encodeURIComponent(nameOrId)}/${action}${query}`,
+    );
+    if (response.status !== 204 && response.status !== 304) throw apiError(`${action} ${nameOrId}`, response);
   }
 
   /** POST /containers/{id}/wait: resolves with the exit code when the container stops. */
@@ -203,66 +306,73 @@ export class DockerClient {
   /** The last `tail` lines of stdout and stderr. */
   async containerLogs(nameOrId: string, tail = 20): Promise<string> {
     const path = `/containers/${encodeURIComponent(nameOrId)}/logs?stdout=1&stderr=1&tail=${tail}`;
-    const response = await this.requestBuffer('GET', this.versioned(path));
-    if (response.status !== 200) throw apiError(`logs ${nameOrId}`, { ...response, body: '' });
+    const response = await unixHttpRequest({
+      socketPath: this.socketPath,
+      method: 'GET',
+      path: this.versioned(path),
+      idleTimeoutMs: this.idleTimeoutMs,
+    });
+    if (response.status !== 200) throw apiError(`logs ${nameOrId}`, textOf(response));
     return demuxLogs(response.body);
+  }
+
+  /**
+   * Streams a request's body to `onData` as it arrives (logs --follow, pull progress); resolves
+   * at its end with the status (and, for an error status, the body as text).
+   */
+  async stream(
+    method: string,
+    path: string,
+    onData: (chunk: Uint8Array) => void,
+    headers: Record<string, string> = {},
+  ): Promise<TextResponse> {
+    let status = 0;
+    const errorBody: Uint8Array[] = [];
+    await unixHttpRequest({
+      socketPath: this.socketPath,
+      method,
+      path: this.versioned(path),
+      headers,
+      idleTimeoutMs: this.idleTimeoutMs,
+      onData: (chunk, head) => {
+        status = head.status;
+        if (head.status >= 200 && head.status < 300) onData(chunk);
+        else errorBody.push(chunk.slice());
+      },
+    }).then((response) => {
+      status = response.status;
+    });
+    return { status, body: utf8Decode(concatBytes(errorBody)) };
   }
 
   private versioned(path: string): string {
     return `${this.versionPrefix ?? `/v${CLIENT_API_VERSION}`}${path}`;
   }
 
-  private async request(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<RawResponse> {
-    return this.raw(method, this.versioned(path), body, headers);
+  private async request(method: string, path: string, body?: unknown): Promise<TextResponse> {
+    return this.raw(method, this.versioned(path), body);
   }
 
-  private async raw(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<RawResponse> {
-    const response = await this.requestBuffer(method, path, body, headers);
-    return { status: response.status, body: response.body.toString('utf8') };
-  }
-
-  private requestBuffer(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Buffer }> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
-    const allHeaders: Record<string, string | number> = { Host: 'docker', ...headers };
-    if (payload !== undefined) {
-      allHeaders['Content-Type'] = 'application/json';
-      allHeaders['Content-Length'] = payload.length;
+  private async raw(method: string, path: string, body?: unknown): Promise<TextResponse> {
+    const options: Parameters<typeof unixHttpRequest>[0] = {
+      socketPath: this.socketPath,
+      method,
+      path,
+      idleTimeoutMs: this.idleTimeoutMs,
+    };
+    if (body !== undefined) {
+      options.body = JSON.stringify(body);
+      options.headers = { 'Content-Type': 'application/json' };
     }
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        { socketPath: this.socketPath, method, path, headers: allHeaders },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
-      request.setTimeout(this.idleTimeoutMs, () => {
-        request.destroy(new Error(`Docker API ${method} ${path}: no data for ${this.idleTimeoutMs} ms`));
-      });
-      request.on('error', reject);
-      request.end(payload);
-    });
+    return textOf(await unixHttpRequest(options));
   }
 }
 
-function apiError(what: string, response: RawResponse): DockerApiError {
+function textOf(response: UnixHttpResponse): TextResponse {
+  return { status: response.status, body: utf8Decode(response.body) };
+}
+
+function apiError(what: string, response: TextResponse): DockerApiError {
   let message = response.body.trim();
   try {
     const parsed = JSON.parse(response.body) as { message?: unknown };

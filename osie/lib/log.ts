@@ -4,6 +4,7 @@
  * through the redaction rules of redact.ts (credential keys, URL passwords, registered secret
  * values of any length), and fields whose name looks like a credential are masked whole.
  */
+import { writeStdout } from './platform/process.ts';
 import { MASK, Redactor } from './redact.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -30,7 +31,7 @@ export interface LoggerOptions {
 const SECRET_FIELD = /pass(word)?|secret|token|auth|credential/i;
 
 export function createLogger(options: LoggerOptions): Logger {
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.write ?? ((line: string) => writeStdout(`${line}\n`));
   const redactor = options.redactor ?? new Redactor();
   const redact = (text: string): string => redactor.redact(text);
   const emit = (level: LogLevel, message: string, fields: LogFields = {}): void => {

@@ -3,8 +3,9 @@
  * warn level) and the console, through /dev/kmsg with a `hook-<service>:` prefix, because a
  * machine that boots with a bad setting is usually debugged from its (serial) console.
  */
-import { appendFileSync } from 'node:fs';
 import type { Logger } from './log.ts';
+import { cutUtf8, utf8Length } from './platform/bytes.ts';
+import { writeKmsg as writeKmsgRecord } from './platform/kmsg.ts';
 
 /**
  * Kernel log level 3 (err), although these are warnings: the image sets `kernel.printk = 4 4 1 7`
@@ -17,13 +18,7 @@ const KMSG_MAX_BYTES = 900;
 export type ConsoleWriter = (record: string) => void;
 
 /** One write() per record, as /dev/kmsg requires; a missing device (tests, containers) is ignored. */
-export const writeKmsg: ConsoleWriter = (record) => {
-  try {
-    appendFileSync('/dev/kmsg', record);
-  } catch {
-    // Not root, or no /dev/kmsg: the journal line is still there.
-  }
-};
+export const writeKmsg: ConsoleWriter = (record) => writeKmsgRecord(record);
 
 /** Returns a function that reports each distinct warning once, redacted, to the journal and the console. */
 export function warningReporter(
@@ -37,9 +32,7 @@ export function warningReporter(
     seen.add(message);
     log.warn(message);
     const line = `${program}: ${log.redact(message)}`.replace(/[\r\n]+/g, ' ');
-    const bytes = Buffer.from(line, 'utf8');
-    const cut =
-      bytes.byteLength > KMSG_MAX_BYTES ? `${bytes.subarray(0, KMSG_MAX_BYTES).toString('utf8')}...` : line;
+    const cut = utf8Length(line) > KMSG_MAX_BYTES ? `${cutUtf8(line, KMSG_MAX_BYTES)}...` : line;
     writeConsole(`<${KMSG_LEVEL}>${cut}\n`);
   };
 }

@@ -1,13 +1,24 @@
 /**
- * Entry point of hook-network (bundled to /usr/lib/hook/hook-network.js, run by the oneshot
- * hook-network.service before systemd-networkd starts): writes networkd files for the network
+ * Entry point of hook-network (bundled to /usr/lib/hook/hook-network.js, run by qjs from the
+ * oneshot hook-network.service before systemd-networkd starts): writes networkd files for the network
  * the kernel command line asks for. networkd reads /run/systemd/network when it starts, so no
  * reload is needed.
  */
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { optionValue, runMain } from '../lib/args.ts';
 import { parseCmdline } from '../lib/cmdline.ts';
+import { latin1Decode } from '../lib/platform/bytes.ts';
+import {
+  exists,
+  joinPath,
+  mkdirp,
+  readBytes,
+  readdir,
+  readText,
+  remove,
+  writeFile,
+} from '../lib/platform/fs.ts';
+import { writeStdout } from '../lib/platform/process.ts';
+import { sleep } from '../lib/platform/timers.ts';
 import { credentialValues } from '../lib/redact.ts';
 import { hookSettings } from '../lib/settings.ts';
 import { warningReporter } from '../lib/warnings.ts';
@@ -24,31 +35,32 @@ When a setting names a NIC by MAC, waits up to ${LINK_WAIT_MS / 1000} s for it t
 
 runMain('hook-network', async (args, log) => {
   if (args.includes('--help')) {
-    process.stdout.write(`${USAGE}\n`);
+    writeStdout(`${USAGE}\n`);
     return;
   }
-  const cmdlineText = await readFile(optionValue(args, '--cmdline') ?? '/proc/cmdline', 'latin1');
+  const cmdlineText = latin1Decode(readBytes(optionValue(args, '--cmdline') ?? '/proc/cmdline'));
   const cmdline = parseCmdline(cmdlineText);
   for (const secret of credentialValues(cmdlineText)) log.addSecret(secret);
   const settings = hookSettings(cmdline);
   // On a running machine (where --dry-run is for inspection) the links have long settled.
   const plan = await decideNetwork(settings, listLinks, {
     timeoutMs: args.includes('--dry-run') ? 0 : LINK_WAIT_MS,
+    sleep,
   });
   const report = warningReporter(log, 'hook-network');
   for (const warning of plan.warnings) report(warning);
   if (args.includes('--dry-run')) {
-    for (const [name, text] of plan.files) process.stdout.write(`# /${NETWORK_DIR}/${name}\n${text}`);
-    if (plan.hostname !== undefined) process.stdout.write(`# hostname ${plan.hostname}\n`);
+    for (const [name, text] of plan.files) writeStdout(`# /${NETWORK_DIR}/${name}\n${text}`);
+    if (plan.hostname !== undefined) writeStdout(`# hostname ${plan.hostname}\n`);
     return;
   }
   const root = optionValue(args, '--root') ?? '/';
-  const dir = join(root, NETWORK_DIR);
-  await mkdir(dir, { recursive: true });
+  const dir = joinPath(root, NETWORK_DIR);
+  mkdirp(dir);
   // A re-run replaces what an earlier run wrote.
-  for (const name of await readdir(dir)) if (OUR_FILES.test(name)) await rm(join(dir, name));
-  for (const [name, text] of plan.files) await writeFile(join(dir, name), text, { mode: 0o644 });
-  if (plan.hostname !== undefined) await setHostname(root, plan.hostname);
+  for (const name of readdir(dir)) if (OUR_FILES.test(name)) remove(joinPath(dir, name));
+  for (const [name, text] of plan.files) writeFile(joinPath(dir, name), text, 0o644);
+  if (plan.hostname !== undefined) setHostname(root, plan.hostname);
   if (settings.hasDracutIp)
     log.info('ip= is on the command line: systemd-network-generator configures the network');
   log.info('wrote the network configuration', {
@@ -67,17 +79,17 @@ async function listLinks(): Promise<LinkInfo[]> {
   const links: LinkInfo[] = [];
   let names: string[] = [];
   try {
-    names = await readdir('/sys/class/net');
+    names = readdir('/sys/class/net');
   } catch {
     return links;
   }
-  const udevRunning = await exists('/run/udev/data');
+  const udevRunning = exists('/run/udev/data');
   for (const name of names) {
     if (name === 'lo') continue;
     try {
-      const mac = (await readFile(`/sys/class/net/${name}/address`, 'utf8')).trim();
-      const ifindex = (await readFile(`/sys/class/net/${name}/ifindex`, 'utf8')).trim();
-      const initialized = !udevRunning || (await exists(`/run/udev/data/n${ifindex}`));
+      const mac = readText(`/sys/class/net/${name}/address`).trim();
+      const ifindex = readText(`/sys/class/net/${name}/ifindex`).trim();
+      const initialized = !udevRunning || exists(`/run/udev/data/n${ifindex}`);
       links.push({ name, mac, initialized });
     } catch {
       // The link vanished (or was renamed) meanwhile; the next poll sees it again.
@@ -86,16 +98,9 @@ async function listLinks(): Promise<LinkInfo[]> {
   return links;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** The kernel hostname directly (no D-Bus this early), and /etc/hostname for later readers. */
-async function setHostname(root: string, hostname: string): Promise<void> {
-  if (root === '/') await writeFile('/proc/sys/kernel/hostname', hostname);
-  await mkdir(join(root, 'etc'), { recursive: true });
-  await writeFile(join(root, 'etc/hostname'), `${hostname}\n`);
+function setHostname(root: string, hostname: string): void {
+  if (root === '/') writeFile('/proc/sys/kernel/hostname', hostname);
+  mkdirp(joinPath(root, 'etc'));
+  writeFile(joinPath(root, 'etc/hostname'), `${hostname}\n`);
 }

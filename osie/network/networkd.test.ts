@@ -224,9 +224,13 @@ test('no NIC named by MAC: no waiting at all; a failing link listing counts as n
   const plan = await decideNetwork(settings('interface=eth0'), clock.listLinks, clock);
   assert.equal(plan.waitedMs, 0);
   assert.equal(clock.calls(), 1);
-  const failing = await decideNetwork(settings(''), async () => {
-    throw new Error('no /sys');
-  });
+  const failing = await decideNetwork(
+    settings(''),
+    async () => {
+      throw new Error('no /sys');
+    },
+    clock,
+  );
   assert.deepEqual(failing.files, EVERY_PORT);
 });
 

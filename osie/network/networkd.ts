@@ -54,7 +54,8 @@ const NOT_OURS = '!veth* !docker* !br-*';
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The only way this module waits (main passes the platform's; tests a fake clock's). */
+  sleep: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
@@ -79,10 +80,10 @@ export function linkNeeded(settings: HookSettings): { mac: string; needsName: bo
 export async function decideNetwork(
   settings: HookSettings,
   listLinks: () => Promise<LinkInfo[]>,
-  options: WaitOptions = {},
+  options: WaitOptions,
 ): Promise<NetworkPlan & { waitedMs: number }> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep;
   const timeoutMs = options.timeoutMs ?? LINK_WAIT_MS;
   const list = () => listLinks().catch((): LinkInfo[] => []);
   const needed = linkNeeded(settings);

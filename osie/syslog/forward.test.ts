@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { utf8Length } from '../lib/platform/bytes.ts';
 import { credentialValues, Redactor } from '../lib/redact.ts';
 import { MAX_MESSAGE_BYTES, parseJournalLine, syslogLine } from './forward.ts';
 
@@ -50,7 +51,8 @@ test('the unit name stands in for a missing identifier; bad numbers fall back to
 
 test('long messages are cut', () => {
   const line = syslogLine({ MESSAGE: 'é'.repeat(MAX_MESSAGE_BYTES) }, 'h', none);
-  assert.ok(Buffer.byteLength(line) < MAX_MESSAGE_BYTES + 40);
+  assert.ok(utf8Length(line) < MAX_MESSAGE_BYTES + 40);
+  assert.equal(line, `<30>1 - h - - - - ${'é'.repeat(MAX_MESSAGE_BYTES / 2)}`, 'cut between characters');
 });
 
 test("fields in journalctl's other JSON forms (bytes, repeated values, numbers) are read, never thrown on", () => {

@@ -7,6 +7,8 @@
  * /proc/cmdline), and syslog over UDP is plain text on the wire.
  */
 
+import { cutUtf8, utf8Decode } from '../lib/platform/bytes.ts';
+
 /**
  * A `journalctl -o json` entry. This forwarder reads MESSAGE, PRIORITY, SYSLOG_FACILITY,
  * SYSLOG_IDENTIFIER, _SYSTEMD_UNIT, _COMM, _PID, _HOSTNAME and __REALTIME_TIMESTAMP. Any field
@@ -39,7 +41,8 @@ function fieldText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (!Array.isArray(value)) return undefined;
-  if (value.every((item) => typeof item === 'number')) return Buffer.from(value as number[]).toString('utf8');
+  // Uint8Array takes each number modulo 256, as journalctl's bytes always are.
+  if (value.every((item) => typeof item === 'number')) return utf8Decode(new Uint8Array(value as number[]));
   return value.length > 0 ? fieldText(value[0]) : undefined;
 }
 
@@ -53,7 +56,8 @@ function timestamp(realtimeMicros: string | undefined): string {
 }
 
 /**
- * `<PRI>1 TIMESTAMP HOST APP PROCID - - MESSAGE`, the message cut to MAX_MESSAGE_BYTES.
+ * `<PRI>1 TIMESTAMP HOST APP PROCID - - MESSAGE`, the message cut to MAX_MESSAGE_BYTES (at a
+ * character boundary).
  * `redact` (redact.ts's rules with this boot's credentials) applies to the message and to the
  * free-text header fields before they are cut, so a secret cannot survive in a cut-off half.
  */
@@ -67,9 +71,7 @@ export function syslogLine(
   const severity = intIn(field('PRIORITY'), 0, 7, DEFAULT_SEVERITY);
   const app =
     field('SYSLOG_IDENTIFIER') ?? field('_SYSTEMD_UNIT')?.replace(/\.service$/, '') ?? field('_COMM');
-  let message = redact((field('MESSAGE') ?? '').replace(/\n+$/, ''));
-  const bytes = Buffer.from(message, 'utf8');
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) message = bytes.subarray(0, MAX_MESSAGE_BYTES).toString('utf8');
+  const message = cutUtf8(redact((field('MESSAGE') ?? '').replace(/\n+$/, '')), MAX_MESSAGE_BYTES);
   return [
     `<${facility * 8 + severity}>1`,
     timestamp(field('__REALTIME_TIMESTAMP')),

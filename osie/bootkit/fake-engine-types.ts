@@ -1,0 +1,20 @@
+/** What the test Docker engine (fake-docker-engine.ts) records and holds, as the tests see it. */
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface FakeContainer {
+  id: string;
+  name: string;
+  body: { Image: string; Env: string[] };
+  running: boolean;
+  exitCode: number;
+  logs: string;
+}
+
+/** What a container does when started: keep running, or exit at once with a code and logs. */
+export type StartBehavior = 'run' | { exitCode: number; logs: string };
