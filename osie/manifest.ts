@@ -19,6 +19,8 @@ export const OSIE_BUNDLES: ReadonlyMap<string, string> = new Map([
   ['usr/lib/hook/hook-docker.js', 'osie/docker/main.ts'],
   ['usr/lib/hook/hook-network.js', 'osie/network/main.ts'],
   ['usr/lib/hook/hook-syslog.js', 'osie/syslog/main.ts'],
+  // The `docker` command at the console (ps, logs, inspect, ...), in place of Debian's docker-cli.
+  ['usr/bin/docker', 'osie/docker-cli/main.ts'],
 ]);
 
 /** The early boot's /init (a busybox shell script), relative to osie/. */

@@ -74,12 +74,71 @@ export class FakeDockerEngine {
       res.end();
     };
     const imageMatch = path.match(/^\/images\/(.+)\/json$/);
+    const imageDelete = method === 'DELETE' ? path.match(/^\/images\/(.+)$/) : null;
     const containerMatch = path.match(/^\/containers\/([^/]+)(\/\w+)?$/);
     if (method === 'GET' && path === '/_ping') {
       res.writeHead(200, { 'Api-Version': this.apiVersion });
       res.end('OK');
     } else if (method === 'GET' && path === '/version') {
-      json(200, { ApiVersion: this.apiVersion, Version: '26.1.5' });
+      json(200, {
+        ApiVersion: this.apiVersion,
+        Version: '26.1.5',
+        Components: [
+          { Name: 'Engine', Version: '26.1.5', Details: { ApiVersion: this.apiVersion, Os: 'linux' } },
+          { Name: 'containerd', Version: '1.7.24', Details: { GitCommit: 'abc' } },
+        ],
+      });
+    } else if (method === 'GET' && path === '/info') {
+      json(200, {
+        Containers: this.containers.size,
+        ContainersRunning: [...this.containers.values()].filter((c) => c.running).length,
+        Images: this.localImages.size,
+        ServerVersion: '26.1.5',
+        Driver: 'overlay2',
+        LoggingDriver: 'journald',
+        MemTotal: 2147483648,
+        RegistryConfig: {
+          IndexConfigs: { '10.0.2.2:5000': { Secure: false }, 'docker.io': { Secure: true } },
+        },
+      });
+    } else if (method === 'GET' && path === '/containers/json') {
+      const all = url.searchParams.get('all') === '1';
+      json(
+        200,
+        [...this.containers.values()]
+          .filter((c) => all || c.running)
+          .map((c) => ({
+            Id: c.id,
+            Names: [`/${c.name}`],
+            Image: c.body.Image,
+            Command: c.command ?? '/usr/bin/tink-worker',
+            Created: c.created ?? 1_700_000_000,
+            State: c.running ? 'running' : 'exited',
+            Status: c.running ? 'Up 2 minutes' : `Exited (${c.exitCode}) 1 second ago`,
+            Ports: [],
+          })),
+      );
+    } else if (method === 'GET' && path === '/images/json') {
+      json(
+        200,
+        [...this.localImages].map((ref, i) => ({
+          Id: `sha256:${[...ref]
+            .map((ch) => ch.charCodeAt(0).toString(16))
+            .join('')
+            .padEnd(64, '0')
+            .slice(0, 64)}`,
+          RepoTags: [ref],
+          Created: 1_700_000_000 + i,
+          Size: 72_600_000 + i,
+        })),
+      );
+    } else if (imageDelete !== null) {
+      const ref = decodeURIComponent(imageDelete[1] ?? '');
+      if (!this.localImages.delete(ref)) {
+        json(404, { message: `No such image: ${ref}` });
+        return;
+      }
+      json(200, [{ Untagged: ref }, { Deleted: 'sha256:feedface' }]);
     } else if (method === 'POST' && path === '/images/create') {
       const ref = `${url.searchParams.get('fromImage')}:${url.searchParams.get('tag')}`;
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -128,12 +187,17 @@ export class FakeDockerEngine {
           State: {
             Status: container.running ? 'running' : 'exited',
             Running: container.running,
+            Pid: container.running ? 4242 : 0,
             ExitCode: container.exitCode,
             Error: '',
             StartedAt: '',
             FinishedAt: '',
           },
-          Config: { Image: container.body.Image, Env: ['PATH=/usr/bin', ...container.body.Env] },
+          Config: {
+            Image: container.body.Image,
+            Env: ['PATH=/usr/bin', ...container.body.Env],
+            Tty: container.tty === true,
+          },
         });
       } else if (method === 'DELETE' && action === '') {
         this.containers.delete(container.name);
@@ -143,13 +207,53 @@ export class FakeDockerEngine {
         if (behavior === 'run') container.running = true;
         else Object.assign(container, { running: false, exitCode: behavior.exitCode, logs: behavior.logs });
         empty(204);
+      } else if (method === 'POST' && (action === '/stop' || action === '/kill')) {
+        if (!container.running) {
+          action === '/stop'
+            ? empty(304)
+            : json(409, { message: `Container ${container.id} is not running` });
+          return;
+        }
+        container.running = false;
+        container.exitCode = action === '/stop' ? 143 : 137;
+        empty(204);
+      } else if (method === 'POST' && action === '/restart') {
+        container.running = true;
+        empty(204);
       } else if (method === 'GET' && action === '/logs') {
+        // Lines alternate between stdout and stderr frames; `tail` keeps the last lines.
+        const tail = url.searchParams.get('tail') ?? 'all';
+        let lines = container.logs.split(/(?<=\n)/).filter((line) => line !== '');
+        if (tail !== 'all') lines = lines.slice(Math.max(0, lines.length - Number(tail)));
+        const frame = (stream: number, text: string) => {
+          const payload = Buffer.from(text, 'utf8');
+          const header = Buffer.alloc(8);
+          header[0] = stream;
+          header.writeUInt32BE(payload.length, 4);
+          return Buffer.concat([header, payload]);
+        };
+        if (container.tty === true) {
+          res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
+          res.end(lines.join(''));
+          return;
+        }
         res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
-        const payload = Buffer.from(container.logs, 'utf8');
-        const header = Buffer.alloc(8);
-        header[0] = 2;
-        header.writeUInt32BE(payload.length, 4);
-        res.end(Buffer.concat([header, payload]));
+        const frames = lines.map((line, i) => frame(i % 2 === 0 ? 1 : 2, line));
+        if (url.searchParams.get('follow') !== '1') {
+          res.end(Buffer.concat(frames));
+          return;
+        }
+        // Following: one frame at a time, then the container "stops".
+        let next = 0;
+        const timer = setInterval(() => {
+          const item = frames[next++];
+          if (item === undefined) {
+            clearInterval(timer);
+            res.end();
+          } else {
+            res.write(item);
+          }
+        }, 30);
       } else {
         json(404, { message: `unsupported: ${method} ${path}` });
       }

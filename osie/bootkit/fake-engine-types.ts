@@ -13,7 +13,12 @@ export interface FakeContainer {
   body: { Image: string; Env: string[] };
   running: boolean;
   exitCode: number;
+  /** One line per log record: even lines are stdout, odd ones stderr (frames of the log stream). */
   logs: string;
+  command?: string;
+  /** Unix seconds. */
+  created?: number;
+  tty?: boolean;
 }
 
 /** What a container does when started: keep running, or exit at once with a code and logs. */

@@ -88,7 +88,7 @@ export interface DockerClientOptions {
   idleTimeoutMs?: number;
 }
 
-interface TextResponse {
+export interface TextResponse {
   status: number;
   body: string;
 }
@@ -349,7 +349,8 @@ export class DockerClient {
     return `${this.versionPrefix ?? `/v${CLIENT_API_VERSION}`}${path}`;
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<TextResponse> {
+  /** Any API call (path without the version prefix): status and body as text, whatever they are. */
+  async request(method: string, path: string, body?: unknown): Promise<TextResponse> {
     return this.raw(method, this.versioned(path), body);
   }
 
@@ -372,16 +373,20 @@ function textOf(response: UnixHttpResponse): TextResponse {
   return { status: response.status, body: utf8Decode(response.body) };
 }
 
-function apiError(what: string, response: TextResponse): DockerApiError {
-  let message = response.body.trim();
+/** The engine's own message in an error response (`{"message":…}`), or the body as it is. */
+export function engineMessage(response: TextResponse): string {
   try {
     const parsed = JSON.parse(response.body) as { message?: unknown };
-    if (typeof parsed.message === 'string') message = parsed.message;
+    if (typeof parsed.message === 'string') return parsed.message;
   } catch {
-    // Not JSON: keep the raw text.
+    // Not JSON: the raw text.
   }
+  return response.body.trim();
+}
+
+function apiError(what: string, response: TextResponse): DockerApiError {
   return new DockerApiError(
-    `Docker API: ${what} failed (HTTP ${response.status}): ${message}`,
+    `Docker API: ${what} failed (HTTP ${response.status}): ${engineMessage(response)}`,
     response.status,
   );
 }

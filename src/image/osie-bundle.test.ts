@@ -85,6 +85,21 @@ test("every bundle runs under trixie's qjs and answers --help; start-up is measu
       const { stdout } = await run(command, args, { env: bundles.env });
       assert.match(stdout, new RegExp(`^Usage: ${name}`), name);
     }
+    // /usr/bin/docker runs through its #! line: the kernel passes that line's one argument and
+    // the file to /usr/bin/qjs, which must see a module without -m.
+    const docker = await readFile(bundles.path('docker'), 'utf8');
+    const shebang = docker.split('\n', 1)[0] ?? '';
+    assert.equal(shebang, '#!/usr/bin/qjs --no-unhandled-rejection');
+    const runtime = await qjsRuntime();
+    const [qjs, ...prefix] = runtime.qjs as [string, ...string[]];
+    const { stdout } = await run(
+      qjs,
+      [...prefix, shebang.split(' ')[1] as string, bundles.path('docker'), '--help'],
+      {
+        env: bundles.env,
+      },
+    );
+    assert.match(stdout, /^Usage: {2}docker /);
     const times: number[] = [];
     for (let i = 0; i < 15; i++) {
       const [command, args] = bundles.qjs('hook-docker.js', ['--help']);
@@ -160,6 +175,20 @@ test('the hook-bootkit bundle starts the worker through an engine socket and sto
       assert.ok(Date.now() < deadline, `the worker never started; output:\n${output}`);
       await sleep(20);
     }
+    // The docker command sees what hook-bootkit made, through the same socket.
+    const runtime = await qjsRuntime();
+    const [qjs, ...prefix] = runtime.qjs as [string, ...string[]];
+    const ps = await run(
+      qjs,
+      [...prefix, '--no-unhandled-rejection', path('docker'), '-H', `unix://${socket}`, 'ps'],
+      {
+        env: bundles.env,
+      },
+    );
+    assert.match(
+      ps.stdout,
+      /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES\n0001c{8} +10\.0\.2\.2:5000\/tink-worker:latest .* tink-worker\n$/,
+    );
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.match(output, /msg="started the worker container"/);

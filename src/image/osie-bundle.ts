@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
-import { OSIE_BUNDLES, OSIE_ENABLED_UNITS, OSIE_UNIT_FILES } from '../../osie/manifest.ts';
+import { OSIE_BUNDLES, OSIE_ENABLED_UNITS, OSIE_UNIT_FILES, QJS, QJS_FLAGS } from '../../osie/manifest.ts';
 import { HookError } from '../errors.ts';
 
 export { OSIE_ENABLED_UNITS };
@@ -63,8 +63,9 @@ export async function bundleOsie(): Promise<Map<string, Uint8Array>> {
 async function bundleEntry(imagePath: string, entry: string): Promise<Uint8Array> {
   try {
     const options = qjsBuildOptions(entry);
-    // A command on PATH (the docker CLI) runs by itself: qjs reads it as a module from its #! line.
-    if (imagePath.startsWith('usr/bin/')) options.banner = { js: '#!/usr/bin/qjs -m' };
+    // A command on PATH (the docker CLI) runs by itself through its #! line, which holds one
+    // argument only: qjs detects the module by its import statements, without -m.
+    if (imagePath.startsWith('usr/bin/')) options.banner = { js: `#!${QJS} ${QJS_FLAGS[0]}` };
     const result = await build(options);
     const output = result.outputFiles?.[0];
     if (output === undefined) throw new Error('esbuild produced no output');
