@@ -25,7 +25,6 @@ import {
   sha256File,
   writeSealed,
 } from './cache.ts';
-import { readHashed } from './hash-pool.ts';
 
 const dirs: string[] = [];
 after(() => {
@@ -234,24 +233,5 @@ describe('sealed entries', () => {
     const { messages, onRepair } = repairs();
     assert.equal(await readSealed(path, { label: 'test', onRepair }), undefined);
     assert.match(messages[0] ?? '', /unreadable \(EISDIR\)/);
-  });
-});
-
-describe('hash pool', () => {
-  it('reads and hashes on worker threads, whole files and sealed bodies', async () => {
-    const dir = freshCache();
-    const data = Buffer.from(Array.from({ length: 9 << 20 }, (_, i) => (i * 31) % 251));
-    writeFileSync(join(dir, 'f'), data);
-    const kept = await readHashed(join(dir, 'f'), 'whole', true);
-    assert.equal(kept.kind, 'data');
-    assert.ok(kept.kind === 'data' && kept.data.equals(data) && kept.digest === sha(data));
-    const digestOnly = await readHashed(join(dir, 'f'), 'whole', false);
-    assert.ok(
-      digestOnly.kind === 'data' && digestOnly.digest === sha(data) && digestOnly.size === data.length,
-    );
-    writeFileSync(join(dir, 's'), Buffer.concat([Buffer.from('header line\n'), data]));
-    const sealed = await readHashed(join(dir, 's'), 'sealed', false);
-    assert.ok(sealed.kind === 'data' && sealed.digest === sha(data));
-    assert.deepEqual(await readHashed(join(dir, 'none'), 'whole', true), { kind: 'missing' });
   });
 });
