@@ -2,8 +2,8 @@
  * HTTP over a unix socket (the Docker Engine API at /var/run/docker.sock) without sockets in the
  * runtime: each request runs `socat - UNIX-CONNECT:<socket>` (Debian's socat: 0.5 MB, whose only
  * library the image did not already have is libwrap0), writes the request to its stdin and parses
- * its stdout with http1.ts. One process per request, measured at about 3 ms on the build host
- * (fork, exec and the dynamic loader), against a few requests every 10 s from hook-bootkit: a
+ * its stdout with http1.ts. One process per request, measured at about 7 ms on the build host
+ * (fork, exec, the dynamic loader with libssl, the request), against a few requests every 10 s from hook-bootkit: a
  * persistent connection would not be worth its bookkeeping.
  *
  * socat's stdin stays open until the response is complete: closing it earlier would shut down
