@@ -30,6 +30,7 @@ import { resolveArchiveSettings } from '../src/debian/sources.ts';
 import { isHookError } from '../src/errors.ts';
 import { build, prepare, resolvePackages } from '../src/image/build.ts';
 import type { LockFile } from '../src/image/lock.ts';
+import { CURRENT } from '../src/image/publish.ts';
 import { stampPath } from '../src/image/stamp.ts';
 import { type MirrorServer, startMirrorServer } from './helpers/mirror-server.ts';
 
@@ -113,13 +114,17 @@ async function artifacts(): Promise<Map<string, string>> {
 
 /**
  * One more build in the same folder. The stamp (stamp.ts) would return the previous result
- * without reading any cache when nothing changed, so it is deleted first: the build must
- * really read every layer. `updateLock` also resolves again, which reads the indexes.
+ * without reading any cache when nothing changed, so it is deleted first, and the result
+ * must say the build really ran: it must read every layer. `updateLock` also resolves
+ * again, which reads the indexes.
  */
 async function rebuild(updateLock: boolean): Promise<unknown> {
-  await rm(stampPath(outDir, 'x86_64'), { force: true });
+  await rm(stampPath(join(outDir, CURRENT), 'x86_64'), { force: true });
   return build({ specFile, outDir, cacheDir, reporter, updateLock }).then(
-    () => undefined,
+    (result) => {
+      assert.equal(result.upToDate, false, 'the build ran instead of returning the stamped result');
+      return undefined;
+    },
     (error: unknown) => error,
   );
 }
