@@ -69,7 +69,7 @@ test('a damaged cached segment is reported, deleted and compressed again to the 
   assert.equal(first.cached, false);
   const dir = join(cacheDir, 'segments');
   const [name] = (await readdir(dir)).filter((n) => n.startsWith(first.sha256));
-  assert.ok(name !== undefined && name.endsWith('.sealed'), `sealed entry, not ${name}`);
+  if (!name?.endsWith('.sealed')) assert.fail(`expected a sealed entry, found ${name}`);
   const path = join(dir, name);
   const sealed = await readFile(path);
   const flip = (at: number) => {
