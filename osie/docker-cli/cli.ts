@@ -439,6 +439,23 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+const MANAGEMENT: Record<string, string> = {
+  'container ls': 'ps',
+  'container ps': 'ps',
+  'container logs': 'logs',
+  'container inspect': 'inspect',
+  'container rm': 'rm',
+  'container start': 'start',
+  'container stop': 'stop',
+  'container restart': 'restart',
+  'container kill': 'kill',
+  'container exec': 'exec',
+  'image ls': 'images',
+  'image inspect': 'inspect',
+  'image rm': 'rmi',
+  'image pull': 'pull',
+};
+
 /** Commands people will try, with what to do instead. */
 const NOT_HERE: Record<string, string> = {
   exec: `docker exec is not available in HookOS. To run a command in a container's namespaces:\n  ${NSENTER_HINT}`,
@@ -563,6 +580,9 @@ export async function dockerCli(argv: readonly string[], io: CliIo): Promise<num
       return USAGE_ERROR;
     }
   }
+  // Docker's management spellings of the same commands: `docker container ls`, `docker image rm`.
+  const management = MANAGEMENT[`${args[0]} ${args[1]}`];
+  if (management !== undefined) args = [management, ...args.slice(2)];
   const [name, ...rest] = args;
   if (name === undefined || name === 'help') {
     io.out(USAGE);
@@ -573,10 +593,7 @@ export async function dockerCli(argv: readonly string[], io: CliIo): Promise<num
     io.err(`${notHere}\n`);
     return FAILED;
   }
-  const command =
-    COMMANDS[
-      name === 'container' && rest[0] === 'ls' ? 'ps' : name === 'image' && rest[0] === 'ls' ? 'images' : name
-    ];
+  const command = COMMANDS[name];
   if (command === undefined) {
     io.err(`docker: '${name}' is not a command of HookOS's docker.\nSee 'docker --help'.\n`);
     return USAGE_ERROR;
@@ -587,10 +604,7 @@ export async function dockerCli(argv: readonly string[], io: CliIo): Promise<num
   }
   const socketPath = host.slice('unix://'.length);
   try {
-    const parsed = parseArgs(name === 'container' || name === 'image' ? rest.slice(1) : rest, [
-      ...command.flags,
-      HELP,
-    ]);
+    const parsed = parseArgs(rest, [...command.flags, HELP]);
     if (parsed.flags.has('--help')) {
       io.out(`Usage:  ${command.usage}\n`);
       return 0;

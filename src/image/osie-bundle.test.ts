@@ -15,9 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FakeDockerEngine } from '../../osie/bootkit/fake-docker-engine.ts';
-import { QJS_FLAGS } from '../../osie/manifest.ts';
+import { OSIE_REQUIRED_PACKAGES, QJS_FLAGS } from '../../osie/manifest.ts';
 import { qjsRuntime } from '../../osie/test-runner/runtime.ts';
 import { parseInstallSection } from '../rootfs/systemd-units.ts';
+import { loadSpec } from '../spec/load.ts';
 import { bundleOsie, OSIE_ENABLED_UNITS, qjsBuildOptions } from './osie-bundle.ts';
 
 const run = promisify(execFile);
@@ -64,6 +65,15 @@ test('bundles are byte-identical across runs, import only qjs modules, and hold 
     assert.ok(!text.includes(process.cwd()), `no host path leaks into ${path}`);
     assert.ok(!/\brequire\(/.test(text), `${path} has no CommonJS require`);
   }
+});
+
+test('the default spec selects every package the OS services and early boot need', () => {
+  const { spec } = loadSpec();
+  const selected = new Set(spec.packages.map((entry) => (typeof entry === 'string' ? entry : entry.name)));
+  for (const required of OSIE_REQUIRED_PACKAGES) {
+    assert.ok(selected.has(required.name), `${required.name} (${required.neededBy}: ${required.why})`);
+  }
+  assert.ok(!selected.has('nodejs'), 'nothing in the OS runs on Node');
 });
 
 test('OS code that imports a Node module does not bundle', async () => {
