@@ -162,7 +162,8 @@ test('installKernel takes the same modules through its cache, cold and warm', as
 });
 
 test('a damaged module metadata cache is reported, deleted and read again, with the same modules', async () => {
-  const patterns = await defaultPatterns();
+  // A few modules with dependencies keep each (re)read short; the cache is the subject here.
+  const patterns = ['8021q', 'bonding'];
   const cacheDir = await mkdtemp(join(tmpdir(), 'hook-lazy-modules-'));
   const install = async (onRepair?: (m: string) => void) => {
     const tree = new Tree();
@@ -179,8 +180,8 @@ test('a damaged module metadata cache is reported, deleted and read again, with 
     const clean = await install();
     const path = join(cacheDir, 'modinfo', `${kernel.sha256}.v3.sealed`);
     const sealed = await readFile(path);
-    const at = sealed.indexOf('"depends"');
-    assert.ok(at > 0);
+    const at = sealed.indexOf('"depends":["');
+    assert.ok(at > 0, 'a module with dependencies');
     const flipped = Buffer.from(sealed);
     flipped[at + 12] = (flipped[at + 12] as number) ^ 0x01;
     for (const [what, bytes] of [
