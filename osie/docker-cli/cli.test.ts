@@ -36,7 +36,11 @@ interface Run {
 }
 
 async function withEngine(
-  fn: (docker: (...args: string[]) => Promise<Run>, socket: string) => Promise<void>,
+  fn: (
+    docker: (...args: string[]) => Promise<Run>,
+    socket: string,
+    requests: () => Promise<unknown[]>,
+  ) => Promise<void>,
 ): Promise<void> {
   const dir = makeTempDir('hook-docker-cli-');
   const engine = await startPeer('fake-engine');
@@ -64,7 +68,7 @@ async function withEngine(
       const code = await dockerCli(args, io);
       return { code, out: utf8Decode(concatBytes(out)), err: utf8Decode(concatBytes(err)) };
     };
-    await fn(docker, socket);
+    await fn(docker, socket, () => engine.call<unknown[]>('requests'));
   } finally {
     await engine.close();
     removeTree(dir);
@@ -72,8 +76,10 @@ async function withEngine(
 }
 
 test('ps lists running containers as Docker does; -a adds stopped ones; -q only IDs', async () => {
-  await withEngine(async (docker) => {
+  await withEngine(async (docker, _socket, requests) => {
+    const before = (await requests()).length;
     const ps = await docker('ps');
+    assert.equal((await requests()).length, before + 1, 'one request (one socat) for docker ps');
     assert.equal(ps.code, 0);
     assert.equal(
       ps.out,

@@ -617,8 +617,9 @@ export async function dockerCli(argv: readonly string[], io: CliIo): Promise<num
         `"docker ${name}" takes ${command.maxArgs === 0 ? 'no arguments' : 'other arguments'}`,
       );
     }
+    // No version negotiation (a request more: 0.4 s under emulation): the image's engine speaks
+    // API 1.41 and later, which is what the client asks for.
     const docker = new DockerClient({ socketPath });
-    await docker.negotiateVersion();
     return await command.run(docker, parsed, io);
   } catch (error) {
     if (error instanceof UsageError) {
