@@ -37,6 +37,7 @@ async function resolveClosure(names: string[], opts: CommonOptions): Promise<Bin
     arch,
     cacheDir: opts.cache ?? defaultCacheDir(),
     log: (m) => reporter.progress(m),
+    onRepair: (m) => reporter.warn(m),
   });
   done(`${index.length} packages`);
   return resolve(index, names, { arch }).packages;
@@ -96,6 +97,8 @@ export function register(program: Command): void {
           downloaded = p.downloadedBytes;
           reporter.progress(`${p.done}/${p.total}, ${formatSize(p.downloadedBytes)}`);
         },
+        onRepair: (m) => reporter.warn(m),
+        onWait: (m) => reporter.progress(m),
       });
       done();
       const bytes = closure.reduce((sum, p) => sum + p.size, 0);

@@ -119,6 +119,8 @@ export async function fetchLocked(ctx: BuildContext, lock: LockFile): Promise<Ma
         downloaded = p.downloadedBytes;
         ctx.reporter.progress(`${p.done}/${p.total} packages, ${formatSize(p.downloadedBytes)} downloaded`);
       },
+      onRepair: (m) => ctx.reporter.warn(m),
+      onWait: (m) => ctx.reporter.progress(m),
     },
   );
   done(`${lock.packages.length} packages verified, ${formatSize(downloaded)} downloaded`);
@@ -152,6 +154,7 @@ export async function installPackages(
       source: p.filename,
       size: p.size,
     })),
+    { onRepair: (m) => ctx.reporter.warn(m) },
   );
   let installed = 0;
   for (const pkg of lock.packages.filter((p) => p.role === 'request')) {
@@ -223,7 +226,12 @@ async function buildLocked(ctx: BuildContext, options: BuildOptions): Promise<Bu
     ownership,
     { name: kernelPkg.name, sha256: kernelPkg.sha256, entries: kernelDeb.data },
     firmware,
-    { modules: spec.kernel.modules, firmwareInclude: spec.kernel.firmware.include, cacheDir },
+    {
+      modules: spec.kernel.modules,
+      firmwareInclude: spec.kernel.firmware.include,
+      cacheDir,
+      onRepair: (m) => reporter.warn(m),
+    },
   );
   done(
     `${kernel.version}: ${kernel.modules}/${kernel.modulesAvailable} modules, ${kernel.firmwareFiles} firmware files`,
@@ -268,6 +276,7 @@ async function buildLocked(ctx: BuildContext, options: BuildOptions): Promise<Bu
       mtime: sourceDateEpoch,
       compression: spec.compression,
       cacheDir,
+      onRepair: (m) => reporter.warn(m),
     },
   );
   const initramfs = await assembleInitramfs(tree, segments, {
@@ -275,6 +284,7 @@ async function buildLocked(ctx: BuildContext, options: BuildOptions): Promise<Bu
     compression: spec.compression,
     mtime: sourceDateEpoch,
     cacheDir,
+    onRepair: (m) => reporter.warn(m),
   });
   const archives = [initramfs.early, ...segments];
   const reused = archives.filter((s) => s.cached).length;
@@ -358,6 +368,7 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
     arch: debArch,
     cacheDir: ctx.cacheDir,
     log: (m) => reporter.progress(m),
+    onRepair: (m) => reporter.warn(m),
     onRelease: (release) => {
       if (release.date) releaseDates.push(Math.floor(release.date.getTime() / 1000));
     },

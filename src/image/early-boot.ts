@@ -70,6 +70,8 @@ export interface AssembleOptions {
   compression: OutputCompression;
   mtime: number;
   cacheDir: string;
+  /** Told when a damaged cache entry is replaced. */
+  onRepair?: (message: string) => void;
 }
 
 /** The early archive plus the carrier of `segments` (the OS, built by buildSegments). */
