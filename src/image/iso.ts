@@ -46,6 +46,12 @@ export const MAGIC_ALIGNMENT = 2048;
 export const SMEE_BUFFER_BYTES = 32 * 1024;
 /** Debian's x86 and arm64 kernels keep at most this many bytes of command line (COMMAND_LINE_SIZE - 1). */
 const KERNEL_CMDLINE_MAX = 2047;
+/**
+ * ISOLINUX keeps one byte less: its loader cuts the line at the kernel's `cmdline_size` (2047)
+ * counting the terminating NUL (measured: a 2047-byte line reached /proc/cmdline without its
+ * last character).
+ */
+const ISOLINUX_CMDLINE_MAX = KERNEL_CMDLINE_MAX - 1;
 /** isohybrid pads the image to whole cylinders of its geometry (64 heads × 32 sectors × 512 bytes). */
 const HYBRID_PAD = 1024 * 1024;
 const WINDOW_SECTORS = SMEE_BUFFER_BYTES / SECTOR;
@@ -180,13 +186,13 @@ export function grubRedirect(id: string): string {
 export function isolinuxConfig(cmdline: string | undefined): { text: string; offset: number } {
   const args = kernelArgs(cmdline);
   // ISOLINUX passes the APPEND line as it is, trailing spaces included, after
-  // `BOOT_IMAGE=/VMLINUZ ` and before ` initrd=/INITRAMFS`: the whole must fit the kernel's limit.
+  // `BOOT_IMAGE=/VMLINUZ ` and before ` initrd=/INITRAMFS`: the whole must fit its limit.
   const fixed =
     `BOOT_IMAGE=/${PATHS.vmlinuz} `.length +
     args.length +
     ISO_MAGIC_STRING.length +
     ` initrd=/${PATHS.initramfs}`.length;
-  const margin = Math.min(MAGIC_ALIGNMENT - ISO_MAGIC_STRING.length - 1, KERNEL_CMDLINE_MAX - fixed);
+  const margin = Math.min(MAGIC_ALIGNMENT - ISO_MAGIC_STRING.length - 1, ISOLINUX_CMDLINE_MAX - fixed);
   if (margin < 0)
     throw isoError(`the kernel command line "${args}" leaves no room for Smee's 1024-byte patch`);
   const head =
