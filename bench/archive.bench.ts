@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchPackages } from '../src/debian/fetch.ts';
-import { loadPackages } from '../src/debian/index.ts';
+import { loadPackages } from '../src/debian/load-indexes.ts';
 import { resolve } from '../src/debian/resolver.ts';
 import { resolveArchiveSettings } from '../src/debian/sources.ts';
 import type { BinaryPackage } from '../src/debian/types.ts';

@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Vm } from '../src/qemu/vm.ts';
+import type { Vm } from '../test/helpers/qemu/vm.ts';
 import { bootImage } from '../test/helpers/boot.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { startSyslogReceiver } from '../test/helpers/syslog.ts';

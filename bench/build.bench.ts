@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import { casPath, defaultCacheDir } from '../src/debian/cache.ts';
-import type { LockFile } from '../src/image/lock.ts';
-import type { BuildReport } from '../src/image/report.ts';
+import type { LockFile } from '../src/build/lockfile.ts';
+import type { BuildReport } from '../src/build/artifacts/report.ts';
 import { createAptSim, hostDebianMirrors } from '../test/helpers/apt-sim.ts';
 import { log, type Row, seconds, timeRow, timeRuns } from './measure.ts';
 

@@ -23,7 +23,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { cachedPath, casPath, defaultCacheDir } from '../src/debian/cache.ts';
 import { fetchPackages } from '../src/debian/fetch.ts';
 import { httpGet } from '../src/debian/http.ts';
-import { loadPackages } from '../src/debian/index.ts';
+import { loadPackages } from '../src/debian/load-indexes.ts';
 import { loadKeyring, verifyInRelease } from '../src/debian/inrelease.ts';
 import { resolveArchiveSettings } from '../src/debian/sources.ts';
 import type { ArchiveSettings, BinaryPackage } from '../src/debian/types.ts';

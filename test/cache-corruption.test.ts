@@ -23,15 +23,17 @@ import { dirname, join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import type { Reporter } from '../src/cli/reporter.ts';
+import type { Reporter } from '../src/build/reporter.ts';
 import { casPath, defaultCacheDir } from '../src/debian/cache.ts';
-import { mirrorForSuite } from '../src/debian/index.ts';
+import { mirrorForSuite } from '../src/debian/load-indexes.ts';
 import { resolveArchiveSettings } from '../src/debian/sources.ts';
 import { isHookError } from '../src/errors.ts';
-import { build, prepare, resolvePackages } from '../src/image/build.ts';
-import type { LockFile } from '../src/image/lock.ts';
-import { CURRENT } from '../src/image/publish.ts';
-import { stampPath } from '../src/image/stamp.ts';
+import { createContext } from '../src/build/context.ts';
+import { build } from '../src/build/pipeline.ts';
+import { resolvePackages } from '../src/build/stages/resolve.ts';
+import type { LockFile } from '../src/build/lockfile.ts';
+import { CURRENT } from '../src/build/publish.ts';
+import { stampPath } from '../src/build/no-change.ts';
 import { type MirrorServer, startMirrorServer } from './helpers/mirror-server.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,8 +143,8 @@ before(async () => {
   await writeFile(specFile, doc.toString());
   cacheDir = await tempDir('hook-corruption-cache-');
   outDir = await tempDir('hook-corruption-out-');
-  lock = await resolvePackages(prepare({ specFile, outDir, cacheDir, reporter }), { kernel: true });
-  const ctx = prepare({ specFile, outDir, cacheDir, reporter });
+  lock = await resolvePackages(createContext({ specFile, outDir, cacheDir, reporter }), { kernel: true });
+  const ctx = createContext({ specFile, outDir, cacheDir, reporter });
   for (const pkg of lock.packages) {
     assert.ok([main.url, security.url].includes(mirrorForSuite(ctx.settings, pkg.suite)));
     poolSha.set(pkg.filename, pkg.sha256);

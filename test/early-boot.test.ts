@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import { decompress } from '../src/formats/compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
 import { zstdFrameEnd } from '../src/formats/zstd-frames.ts';
-import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/image/early-boot.ts';
-import { dirNode, fileNode, type ImagePath, imagePath, type TreeNode } from '../src/rootfs/tree.ts';
+import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/build/initramfs/early-boot.ts';
+import { dirNode, fileNode, type ImagePath, imagePath, type TreeNode } from '../src/tree/tree.ts';
 import { withBootedImage } from './helpers/boot.ts';
 import { buildDefaultImage } from './helpers/built-image.ts';
 

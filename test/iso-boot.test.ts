@@ -33,13 +33,13 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Arch } from '../src/arch.ts';
-import { silentReporter } from '../src/cli/reporter.ts';
-import { fetchBootLoaders } from '../src/image/boot-loaders.ts';
-import { prepare } from '../src/image/build.ts';
-import { type BuiltIso, buildIso, ISO_MAGIC_STRING } from '../src/image/iso.ts';
-import { readLock } from '../src/image/lock.ts';
+import { silentReporter } from '../src/build/reporter.ts';
+import { fetchBootLoaders } from '../src/build/artifacts/boot-loaders.ts';
+import { createContext } from '../src/build/context.ts';
+import { type BuiltIso, buildIso, ISO_MAGIC_STRING } from '../src/build/artifacts/iso.ts';
+import { readLock } from '../src/build/lockfile.ts';
 import type { DiskOption, FirmwareOption, NetworkOption } from '../src/qemu/command.ts';
-import { startVm, type Vm } from '../src/qemu/vm.ts';
+import { startVm, type Vm } from './helpers/qemu/vm.ts';
 import { printConsoleTail } from './helpers/boot.ts';
 import { buildDefaultImage } from './helpers/built-image.ts';
 import { startRegistry } from './helpers/registry.ts';
@@ -126,7 +126,7 @@ async function imageDir(arch: Arch): Promise<string> {
 /** Builds the ISO from the default image of `arch` and serves it through Smee's loop into a file. */
 async function prepareIso(arch: Arch, work: string, patch: string): Promise<PreparedIso> {
   const outDir = await imageDir(arch);
-  const ctx = prepare({ arch, reporter: silentReporter });
+  const ctx = createContext({ arch, reporter: silentReporter });
   const lock = await readLock(join(outDir, 'hook.lock'));
   const started = performance.now();
   const { files } = await fetchBootLoaders({ arch, settings: ctx.settings, cacheDir: ctx.cacheDir });

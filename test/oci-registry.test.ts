@@ -18,7 +18,7 @@ import { readOciLayout } from '../src/oci/layout.ts';
 import { parseReference } from '../src/oci/reference.ts';
 import { digestOf, RegistryClient } from '../src/oci/registry.ts';
 import { MEDIA_TYPE } from '../src/oci/types.ts';
-import { fileNode, imagePath, symlinkNode, Tree } from '../src/rootfs/tree.ts';
+import { fileNode, imagePath, symlinkNode, Tree } from '../src/tree/tree.ts';
 import { startRegistry } from './helpers/registry.ts';
 
 const CREATED = 1_700_000_000;

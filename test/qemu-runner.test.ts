@@ -18,7 +18,7 @@ import { parseDeb822, type Stanza } from '../src/debian/deb822.ts';
 import { discoverMirrors } from '../src/debian/sources.ts';
 import { isHookError } from '../src/errors.ts';
 import { liveQemuCount } from '../src/qemu/process.ts';
-import { startVm } from '../src/qemu/vm.ts';
+import { startVm } from './helpers/qemu/vm.ts';
 import {
   bootImage,
   createExt4Disk,

@@ -11,16 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { Arch } from '../src/arch.ts';
-import { silentReporter } from '../src/cli/reporter.ts';
-import { fetchLocked, prepare, resolvePackages } from '../src/image/build.ts';
-import { readDebCached } from '../src/image/deb-cache.ts';
-import { checkModulePatterns, modulePathsOf } from '../src/spec/checks.ts';
-import { parseSpec, SpecError } from '../src/spec/load.ts';
+import { silentReporter } from '../src/build/reporter.ts';
+import { createContext } from '../src/build/context.ts';
+import { fetchLocked } from '../src/build/stages/fetch.ts';
+import { resolvePackages } from '../src/build/stages/resolve.ts';
+import { readDebCached } from '../src/build/cache/deb-cache.ts';
+import { checkModulePatterns, modulePathsOf } from '../src/specfile/checks.ts';
+import { parseSpec, SpecError } from '../src/specfile/load.ts';
 
 /** The kernel package of the default spec for `arch`: its .deb and its module paths. */
 async function kernelModules(arch: Arch): Promise<{ debPath: string; modulePaths: string[] }> {
   const outDir = await mkdtemp(join(tmpdir(), 'hook-modules-'));
-  const ctx = prepare({ arch, outDir, reporter: silentReporter });
+  const ctx = createContext({ arch, outDir, reporter: silentReporter });
   const lock = await resolvePackages(ctx, { kernel: true });
   const kernel = lock.packages.filter((p) => p.role === 'kernel' && /^linux-image-\d/.test(p.name));
   assert.equal(kernel.length, 1, 'one versioned kernel package');
@@ -54,7 +56,7 @@ test('the module files read from the kernel .deb are the ones dpkg-deb lists', {
 test('every kernel.modules pattern of the default spec matches a module, on both architectures', {
   timeout: 600_000,
 }, async () => {
-  const ctx = prepare({ outDir: tmpdir(), reporter: silentReporter });
+  const ctx = createContext({ outDir: tmpdir(), reporter: silentReporter });
   assert.doesNotThrow(() => checkModulePatterns(ctx.loaded, amd64.modulePaths));
   // arm64 has no kernel/drivers/scsi/pcmcia/, which the spec excludes: exclusions may match nothing.
   const arm64 = await kernelModules('aarch64');

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { parseArch } from '../arch.ts';
 import { HookError } from '../errors.ts';
-import { build } from '../image/build.ts';
-import { formatSize } from '../spec/size.ts';
+import { build } from '../build/pipeline.ts';
+import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 
 export function register(program: Command): void {

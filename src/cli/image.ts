@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { type Arch, parseArch } from '../arch.ts';
 import { HookError } from '../errors.ts';
-import { buildContainerImage, publishImage } from '../image/container-image.ts';
-import { formatSize } from '../spec/size.ts';
+import { buildContainerImage, publishImage } from '../build/container-image.ts';
+import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 
 interface ImageBuildOptions {

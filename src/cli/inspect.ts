@@ -7,8 +7,8 @@ import { HookError } from '../errors.ts';
 import { decompress, detectCompression } from '../formats/compress.ts';
 import { readCpio } from '../formats/cpio.ts';
 import { splitZstdFrames } from '../formats/zstd-frames.ts';
-import type { BuildReport } from '../image/report.ts';
-import { formatSize } from '../spec/size.ts';
+import type { BuildReport } from '../build/artifacts/report.ts';
+import { formatSize } from '../util/size.ts';
 
 export function register(program: Command): void {
   program

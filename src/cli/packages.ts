@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { type Arch, debianArch, hostArch, parseArch } from '../arch.ts';
 import { defaultCacheDir } from '../debian/cache.ts';
 import { fetchPackages } from '../debian/fetch.ts';
-import { loadPackages } from '../debian/index.ts';
+import { loadPackages } from '../debian/load-indexes.ts';
 import { resolve } from '../debian/resolver.ts';
 import { resolveArchiveSettings } from '../debian/sources.ts';
 import type { BinaryPackage } from '../debian/types.ts';
 import { HookError } from '../errors.ts';
-import { formatSize } from '../spec/size.ts';
+import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 
 interface CommonOptions {

@@ -3,16 +3,10 @@
  * (CI, pipes) plain lines, one per finished stage. Messages go to stderr so stdout stays
  * clean for results and `--json`.
  */
+import type { Reporter } from '../build/reporter.ts';
 import { redactSecrets } from '../errors.ts';
 
-export interface Reporter {
-  /** Starts a stage; returns a function that ends it with an optional summary. */
-  stage(name: string): (summary?: string) => void;
-  /** Transient progress within the current stage (shown on a TTY only). */
-  progress(text: string): void;
-  info(text: string): void;
-  warn(text: string): void;
-}
+export type { Reporter };
 
 export function createReporter(
   stream: NodeJS.WriteStream = process.stderr,
@@ -57,10 +51,3 @@ export function createReporter(
     },
   };
 }
-
-export const silentReporter: Reporter = {
-  stage: () => () => {},
-  progress: () => {},
-  info: () => {},
-  warn: () => {},
-};

@@ -18,7 +18,7 @@ import { after, test } from 'node:test';
 import { pack } from 'tar-stream';
 import { testDeb } from '../../test/fixtures/formats/test-debs.ts';
 import { compress } from '../formats/compress.ts';
-import { imagePath } from '../rootfs/tree.ts';
+import { imagePath } from '../tree/tree.ts';
 import { type DebEntry, readDeb, readDebControl } from './deb.ts';
 
 const UTC = { ...process.env, TZ: 'UTC' };

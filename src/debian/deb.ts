@@ -8,7 +8,7 @@ import { HookError, isHookError } from '../errors.ts';
 import { type ArMember, readAr } from '../formats/ar.ts';
 import { type CompressionKind, decompress } from '../formats/compress.ts';
 import { readTar, type TarEntry } from '../formats/tar-read.ts';
-import { type ImagePath, imagePath, PERMISSION_BITS } from '../rootfs/tree.ts';
+import { type ImagePath, imagePath, PERMISSION_BITS } from '../tree/tree.ts';
 import { parseDeb822, type Stanza } from './deb822.ts';
 
 /** A data.tar entry as the image sees it: a normalized path, permission bits, resolved links. */

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as openpgp from 'openpgp';
 import { HookError } from '../errors.ts';
+import { repoPath } from '../repo.ts';
 import { parseDeb822 } from './deb822.ts';
 
 export type Keyring = openpgp.Key[];
@@ -42,7 +43,7 @@ export interface VerifyOptions {
 export const INRELEASE_MAX_BYTES = 16 * 1024 * 1024;
 
 /** The Debian archive keyring committed in `keys/`. */
-export const DEFAULT_KEYRING_PATH = new URL('../../keys/debian-archive-keyring.pgp', import.meta.url);
+export const DEFAULT_KEYRING_PATH = repoPath('keys', 'debian-archive-keyring.pgp');
 
 /** Reads a binary OpenPGP keyring (one or more concatenated public keys). */
 export async function loadKeyring(path: string | URL = DEFAULT_KEYRING_PATH): Promise<Keyring> {

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileNode, type ImagePath, imagePath, symlinkNode, Tree, type TreeNode } from '../rootfs/tree.ts';
+import { fileNode, type ImagePath, imagePath, symlinkNode, Tree, type TreeNode } from '../tree/tree.ts';
 import { compress } from './compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from './cpio.ts';
 

@@ -11,7 +11,7 @@
  * segment keep inode numbers unique across the whole image anyway.
  */
 import { HookError } from '../errors.ts';
-import type { FileContent, ImagePath, TreeNode } from '../rootfs/tree.ts';
+import type { FileContent, ImagePath, TreeNode } from '../tree/tree.ts';
 
 export interface CpioWriteOptions {
   /** mtime of every entry, seconds since the epoch (SOURCE_DATE_EPOCH). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isHookError } from '../errors.ts';
-import { ElfFile } from './elf.ts';
+import { ElfFile } from '../formats/elf.ts';
 import { isModulePath, moduleNameFromPath, parseModinfo, readModuleInfo } from './modinfo.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'hook-modinfo-'));

@@ -6,7 +6,7 @@
 
 import { HookError } from '../errors.ts';
 import { decompress } from '../formats/compress.ts';
-import { ElfFile, latin1String, SHN_UNDEF } from './elf.ts';
+import { ElfFile, latin1String, SHN_UNDEF } from '../formats/elf.ts';
 
 export interface ModuleInfo {
   /** Path relative to `lib/modules/<ver>/`, e.g. `kernel/net/8021q/8021q.ko.xz`. */

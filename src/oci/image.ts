@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HookError } from '../errors.ts';
-import type { Tree } from '../rootfs/tree.ts';
+import type { Tree } from '../tree/tree.ts';
 import { sha256Digest, treeToLayer } from './layer.ts';
 import { parseImageConfig, parseImageIndex } from './parse.ts';
 import type { ImageReference } from './reference.ts';

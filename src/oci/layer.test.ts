@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { fileNode, imagePath, symlinkNode, Tree } from '../rootfs/tree.ts';
+import { fileNode, imagePath, symlinkNode, Tree } from '../tree/tree.ts';
 import { treeToLayer } from './layer.ts';
 
 const EPOCH = 1_700_000_000;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import tarStream from 'tar-stream';
-import type { FileContent, ImagePath, Tree, TreeNode } from '../rootfs/tree.ts';
+import type { FileContent, ImagePath, Tree, TreeNode } from '../tree/tree.ts';
 
 const gzipAsync = promisify(gzipCallback);
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isHookError } from '../errors.ts';
 import { defaultCmdline, escapeOptionValue, type QemuCommandOptions, qemuCommand } from './command.ts';
-import { MonitorClient } from './monitor.ts';
+import { MonitorClient } from '../../test/helpers/qemu/monitor.ts';
 
 /** The value following `flag` (each occurrence). */
 function valuesOf(args: string[], flag: string): string[] {

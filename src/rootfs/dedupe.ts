@@ -4,7 +4,7 @@
  * are merged, so no path changes its metadata.
  */
 import { createHash } from 'node:crypto';
-import type { FileContent, ImagePath, Tree } from './tree.ts';
+import type { FileContent, ImagePath, Tree } from '../tree/tree.ts';
 
 export interface DedupeStats {
   linkedFiles: number;

@@ -5,8 +5,8 @@
  */
 import type { DebEntry } from '../debian/deb.ts';
 import { HookError } from '../errors.ts';
-import { pathFilter } from './path-filter.ts';
-import { type ImagePath, ROOT, symlinkNode, type Tree, type TreeNode } from './tree.ts';
+import { pathFilter } from '../tree/path-filter.ts';
+import { type ImagePath, ROOT, symlinkNode, type Tree, type TreeNode } from '../tree/tree.ts';
 
 export interface InstallFilter {
   include: readonly string[];

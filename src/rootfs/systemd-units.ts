@@ -3,7 +3,7 @@
  * from the units' [Install] sections and written as symlinks under /etc/systemd/system.
  */
 import { HookError } from '../errors.ts';
-import { type ImagePath, imagePath, symlinkNode, type Tree } from './tree.ts';
+import { type ImagePath, imagePath, symlinkNode, type Tree } from '../tree/tree.ts';
 
 const UNIT_DIRS = ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'];
 

@@ -4,7 +4,7 @@
  * (from /usr/lib/sysusers.d) at boot.
  */
 import { HookError } from '../errors.ts';
-import { fileNode, imagePath, type Tree } from './tree.ts';
+import { fileNode, imagePath, type Tree } from '../tree/tree.ts';
 
 export interface UserSpec {
   name: string;

@@ -15,7 +15,7 @@ import { type Arch, hostArch } from '../../src/arch.ts';
 import { HookError } from '../../src/errors.ts';
 import { type DiskOption, defaultCmdline, type NetworkOption } from '../../src/qemu/command.ts';
 import { lastLines } from '../../src/qemu/text.ts';
-import { startVm, type Vm } from '../../src/qemu/vm.ts';
+import { startVm, type Vm } from './qemu/vm.ts';
 
 const execFileAsync = promisify(execFile);
 

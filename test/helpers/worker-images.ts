@@ -17,11 +17,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { silentReporter } from '../../src/cli/reporter.ts';
-import { type BuildResult, build } from '../../src/image/build.ts';
-import { buildContainerImage } from '../../src/image/container-image.ts';
+import { silentReporter } from '../../src/build/reporter.ts';
+import { type BuildResult, build } from '../../src/build/pipeline.ts';
+import { buildContainerImage } from '../../src/build/container-image.ts';
 import { type OciImage, pushImage } from '../../src/oci/image.ts';
-import type { Vm } from '../../src/qemu/vm.ts';
+import type { Vm } from './qemu/vm.ts';
 import { freePort } from './registry.ts';
 
 const FIXTURES = new URL('../fixtures/worker/', import.meta.url);

@@ -1,0 +1,31 @@
+/** What every artifact is made from: the build's results, in memory. */
+import type { Arch } from '../../arch.ts';
+import type { Ownership } from '../../rootfs/install.ts';
+import type { Tree } from '../../tree/tree.ts';
+import type { BuiltSegment } from '../initramfs/segments.ts';
+import type { LockFile } from '../lockfile.ts';
+
+export interface ArtifactInput {
+  arch: Arch;
+  vmlinuz: Uint8Array;
+  /** The bytes of initramfs-<arch>, in order (see initramfs/early-boot.ts). */
+  initramfs: Uint8Array[];
+  /** Every compressed archive in it, the early one first, for the report. */
+  segments: BuiltSegment[];
+  lock: LockFile;
+  tree: Tree;
+  ownership: Ownership;
+  sourceDateEpoch: number;
+  specName: string;
+  specVersion: string;
+  kernelVersion: string;
+}
+
+/** An artifact's name and its bytes, in pieces (180 MB is never copied into one buffer). */
+export type Artifact = [name: string, pieces: Uint8Array[]];
+
+export function byteLength(pieces: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const piece of pieces) total += piece.byteLength;
+  return total;
+}

@@ -1,0 +1,77 @@
+/**
+ * Bundles the OS services (osie/) into single ES module files for the image's QuickJS (Debian's
+ * quickjs, /usr/bin/qjs), and collects their systemd units. The services reach the system only
+ * through osie/lib/platform, which imports qjs's built-in modules as `quickjs:os` and
+ * `quickjs:std`; they are left to qjs as its `os` and `std`. Any other import that is not
+ * bundled (a Node module) fails the build, so nothing in the image can depend on Node.
+ *
+ * Output is byte-identical across runs: esbuild is deterministic and the working directory is
+ * fixed to the repository root, so the path comments in the bundles do not depend on where the
+ * build runs. The osie tests are bundled by the same settings (osie/test-runner).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BuildOptions, build } from 'esbuild';
+import { OSIE_BUNDLES, OSIE_ENABLED_UNITS, OSIE_UNIT_FILES, QJS, QJS_FLAGS } from '../../osie/manifest.ts';
+import { HookError } from '../errors.ts';
+import { REPO_ROOT } from '../repo.ts';
+
+export { OSIE_ENABLED_UNITS };
+
+/**
+ * QuickJS 2025-04-26 implements ES2023 (checked with qjs: class fields and static blocks, `??=`,
+ * regexp match indices, Array.prototype.findLast, Object.hasOwn); of ES2024 it lacks the regexp
+ * `v` flag, Set methods and Array.fromAsync, so esbuild must not assume more than ES2023.
+ */
+export const QJS_TARGET = 'es2023';
+
+/** esbuild settings for code that runs on qjs (services, the docker command, osie tests). */
+export function qjsBuildOptions(entry: string, alias: Record<string, string> = {}): BuildOptions {
+  return {
+    absWorkingDir: REPO_ROOT,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'neutral',
+    // `neutral` resolves no package fields by default; fast-check (tests) ships both.
+    mainFields: ['module', 'main'],
+    target: QJS_TARGET,
+    format: 'esm',
+    alias: { 'quickjs:os': 'os', 'quickjs:std': 'std', ...alias },
+    external: ['os', 'std'],
+    minify: false,
+    legalComments: 'none',
+    charset: 'utf8',
+    sourcemap: false,
+    write: false,
+    logLevel: 'silent',
+    outfile: 'out.js',
+  };
+}
+
+/** Image path (e.g. `usr/lib/hook/hook-bootkit.js`) → contents, for every bundle and unit file. */
+export async function bundleOsie(): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for (const [imagePath, entry] of OSIE_BUNDLES) files.set(imagePath, await bundleEntry(imagePath, entry));
+  for (const [imagePath, unitFile] of OSIE_UNIT_FILES) {
+    files.set(imagePath, new Uint8Array(await readFile(join(REPO_ROOT, 'osie', 'units', unitFile))));
+  }
+  return files;
+}
+
+async function bundleEntry(imagePath: string, entry: string): Promise<Uint8Array> {
+  try {
+    const options = qjsBuildOptions(entry);
+    // A command on PATH (the docker CLI) runs by itself through its #! line, which holds one
+    // argument only: qjs detects the module by its import statements, without -m.
+    if (imagePath.startsWith('usr/bin/')) options.banner = { js: `#!${QJS} ${QJS_FLAGS[0]}` };
+    const result = await build(options);
+    const output = result.outputFiles?.[0];
+    if (output === undefined) throw new Error('esbuild produced no output');
+    return output.contents;
+  } catch (error) {
+    throw new HookError('E_IO', `Cannot bundle the OS service ${entry}: ${(error as Error).message}`, {
+      hint: 'Run `npx tsc --noEmit -p .` to see errors in osie/; the OS code may import only osie/ files.',
+      cause: error,
+    });
+  }
+}

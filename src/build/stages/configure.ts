@@ -1,0 +1,243 @@
+/**
+ * The files the OS needs that no package provides and no maintainer script will create:
+ * identity (os-release, machine-id), consoles, device nodes, the CA bundle and
+ * systemd settings for an OS that lives in RAM.
+ */
+import { readFile, realpath, stat } from 'node:fs/promises';
+import type { Arch } from '../../arch.ts';
+import { HookError, isHookError } from '../../errors.ts';
+import { dedupeFiles } from '../../rootfs/dedupe.ts';
+import { enableUnit, maskUnit, setDefaultTarget } from '../../rootfs/systemd-units.ts';
+import { resolveOwner, writeUsersAndGroups } from '../../rootfs/users.ts';
+import { checkUnits } from '../../specfile/checks.ts';
+import { isInside, type LoadedSpec, specError } from '../../specfile/load.ts';
+import { fileNode, imagePath, symlinkNode, type Tree, type TreeNode } from '../../tree/tree.ts';
+import { formatSize } from '../../util/size.ts';
+import type { BuildContext } from '../context.ts';
+import type { InstalledTree } from './install.ts';
+import { addOsieServices } from './osie-files.ts';
+
+export interface OsIdentity {
+  name: string;
+  version: string;
+  arch: Arch;
+}
+
+/**
+ * A double-quoted os-release value (os-release(5): shell-compatible quoting, with `\`, `"`,
+ * `$` and backquote escaped). A control character could start a new assignment, so it is
+ * refused; the spec loader refuses such versions and names already.
+ */
+export function osReleaseValue(value: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new HookError(
+      'E_SPEC',
+      `Refusing os-release value ${JSON.stringify(value)}: it contains a control character`,
+      {
+        hint: 'name and version may hold letters, digits and . _ ~ + -',
+      },
+    );
+  }
+  return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+export function osRelease(identity: OsIdentity): string {
+  // VARIANT_ID is unquoted, as os-release(5) writes IDs: lower case, digits, . _ - only.
+  if (!/^[a-z0-9._-]+$/.test(identity.name)) {
+    throw new HookError('E_SPEC', `Refusing os-release VARIANT_ID ${JSON.stringify(identity.name)}`, {
+      hint: 'name may hold lower-case letters, digits and . _ -',
+    });
+  }
+  return [
+    'NAME="HookOS"',
+    `PRETTY_NAME=${osReleaseValue(`HookOS ${identity.version} (${identity.name})`)}`,
+    'ID=hookos',
+    'ID_LIKE=debian',
+    `VERSION=${osReleaseValue(identity.version)}`,
+    `VERSION_ID=${osReleaseValue(identity.version)}`,
+    `VARIANT_ID=${identity.name}`,
+    'HOME_URL="https://tinkerbell.org/"',
+    '',
+  ].join('\n');
+}
+
+/** Console autologin: the getty starts a root shell directly (no login, so no PAM is needed). */
+function gettyDropIn(baudArgs: string): string {
+  return [
+    '[Service]',
+    'ExecStart=',
+    `ExecStart=-/sbin/agetty --noclear --skip-login --login-program /bin/bash --login-options "-l" ${baudArgs}`,
+    '',
+  ].join('\n');
+}
+
+const FILES: Record<string, string> = {
+  'etc/machine-id': '',
+  'etc/hostname': '',
+  'etc/fstab': '# HookOS runs from RAM: nothing to mount\n',
+  'etc/systemd/system/serial-getty@.service.d/autologin.conf': gettyDropIn(
+    '--keep-baud 115200,57600,38400,9600 - $TERM',
+  ),
+  'etc/systemd/system/getty@.service.d/autologin.conf': gettyDropIn('- $TERM'),
+  'etc/systemd/journald.conf.d/hookos.conf':
+    '[Journal]\nStorage=volatile\nRuntimeMaxUse=64M\nForwardToConsole=no\n',
+  'etc/profile':
+    'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nexport SYSTEMD_PAGER=cat PAGER=cat\nfor f in /etc/profile.d/*.sh; do [ -r "$f" ] && . "$f"; done\n',
+  'etc/issue': 'HookOS \\r (\\l) — Tinkerbell provisioning environment\n\n',
+  // Hostname from DHCP or static ipam; otherwise derived from the first Ethernet MAC.
+  'usr/lib/systemd/system/hook-hostname.service': [
+    '[Unit]',
+    'Description=HookOS: hostname from the MAC address when nothing else names the machine',
+    'After=network-online.target',
+    'Before=hook-bootkit.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'ExecStart=/bin/sh -c \'h=$(cat /proc/sys/kernel/hostname); case "$h" in ""|localhost|"(none)") for d in /sys/class/net/*; do [ "$(cat $d/type 2>/dev/null)" = 1 ] && [ -e $d/device ] || continue; m=$(tr -d : < $d/address); echo "hook-$m" > /proc/sys/kernel/hostname; break; done;; esac\'',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n'),
+  'etc/profile.d/hookos.sh':
+    'export PS1="hookos:\\w# "\n[ -n "$HOOK_MOTD_SHOWN" ] || { export HOOK_MOTD_SHOWN=1; cat /etc/motd 2>/dev/null; }\n',
+  'etc/motd':
+    'HookOS: Tinkerbell provisioning OS. Logs: journalctl -u hook-bootkit, docker logs tink-worker\n',
+};
+
+export function addOsFiles(tree: Tree, identity: OsIdentity): void {
+  tree.set(imagePath('usr/lib/os-release'), fileNode(osRelease(identity)));
+  tree.set(imagePath('etc/os-release'), symlinkNode('../usr/lib/os-release'));
+  for (const [path, text] of Object.entries(FILES)) tree.set(imagePath(path), fileNode(text));
+  tree.set(imagePath('etc/resolv.conf'), symlinkNode('../run/systemd/resolve/stub-resolv.conf'));
+  // systemd mounts devtmpfs on /dev itself; these nodes are there for anything before it.
+  tree.mkdirp(imagePath('dev'));
+  tree.set(imagePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
+  tree.set(imagePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
+  for (const dir of ['proc', 'sys', 'run', 'var/lib/docker', 'worker', 'var/log'])
+    tree.mkdirp(imagePath(dir));
+  // Debian creates these in maintainer scripts; Docker clients look for /var/run/docker.sock.
+  tree.set(imagePath('var/run'), symlinkNode('/run'));
+  tree.set(imagePath('var/lock'), symlinkNode('/run/lock'));
+  tree.set(imagePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  tree.set(imagePath('var/tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  if (!tree.has(tree.resolveParents(imagePath('usr/bin/sh'))))
+    tree.set(imagePath('usr/bin/sh'), symlinkNode('dash'));
+}
+
+/** What update-ca-certificates would generate: the bundle TLS clients (Docker pulls) read. */
+export function addCaBundle(tree: Tree): number {
+  const prefix = 'usr/share/ca-certificates/';
+  const parts: Uint8Array[] = [];
+  for (const [path, node] of tree.entries()) {
+    if (node.kind === 'file' && path.startsWith(prefix) && path.endsWith('.crt'))
+      parts.push(node.content.data);
+  }
+  if (parts.length === 0) return 0;
+  const bundle = Buffer.concat(
+    parts.map((p) => (p.at(-1) === 0x0a ? p : Buffer.concat([p, Buffer.from('\n')]))),
+  );
+  tree.set(imagePath('etc/ssl/certs/ca-certificates.crt'), fileNode(bundle));
+  return parts.length;
+}
+
+/**
+ * The configure stage: what makes the installed packages an OS that boots from RAM — its
+ * identity and console files, the Hook services (osie/), the spec's users, files, links and
+ * units, the CA bundle; then identical files become hard links.
+ */
+export async function configureStage(ctx: BuildContext, rootfs: InstalledTree): Promise<void> {
+  const { spec, arch, loaded, reporter } = ctx;
+  const { tree } = rootfs;
+  const done = reporter.stage('configure');
+  addOsFiles(tree, { name: spec.name, version: spec.version, arch });
+  await addOsieServices(tree);
+  enableUnit(tree, 'hook-hostname.service');
+  // A login on the first virtual console (console=tty0); serial consoles get theirs from
+  // systemd-getty-generator, one per console= entry.
+  enableUnit(tree, 'getty@.service');
+  await applySpec(tree, loaded);
+  setDefaultTarget(tree, 'multi-user.target');
+  const caCerts = addCaBundle(tree);
+  const dedupe = dedupeFiles(tree);
+  done(
+    `${caCerts} CA certificates, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`,
+  );
+}
+
+/**
+ * Everything the spec declares beyond packages: users, groups, symlinks, files, units. A
+ * file or link never replaces a directory (with everything in it), sources are read again
+ * only from where the loader allowed, and unknown units are reported together, with near
+ * matches.
+ */
+export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
+  const { spec } = loaded;
+  writeUsersAndGroups(tree, spec.users, spec.groups);
+  const place = (at: (string | number)[], path: string, node: TreeNode) => {
+    try {
+      const target = tree.resolveParents(imagePath(path));
+      if (tree.get(target)?.kind === 'dir') {
+        throw specError(
+          loaded,
+          at,
+          `/${target} is a directory in the image: a ${node.kind} there would replace it and everything in it`,
+          'Give the path of a file inside it',
+        );
+      }
+      tree.set(target, node);
+    } catch (error) {
+      if (isHookError(error) && error.code !== 'E_SPEC')
+        throw specError(loaded, at, error.message, error.hint);
+      throw error;
+    }
+  };
+  for (const [i, link] of spec.symlinks.entries())
+    place(['symlinks', i, 'path'], link.path, symlinkNode(link.target));
+  for (const [i, file] of spec.files.entries()) {
+    const data =
+      file.source !== undefined
+        ? await readSource(loaded, ['files', i, 'source'], file.source)
+        : new TextEncoder().encode(file.content ?? '');
+    const ids = resolveOwner(file.owner, spec.users, spec.groups);
+    if (!ids) throw specError(loaded, ['files', i, 'owner'], `unknown user or group in "${file.owner}"`);
+    const [uid, gid] = ids;
+    place(['files', i, 'path'], file.path, fileNode(data, file.mode, uid, gid));
+  }
+  checkUnits(loaded, tree);
+  for (const [i, unit] of spec.systemd.enable.entries()) {
+    try {
+      enableUnit(tree, unit);
+    } catch (error) {
+      if (isHookError(error)) throw specError(loaded, ['systemd', 'enable', i], error.message, error.hint);
+      throw error;
+    }
+  }
+  for (const unit of spec.systemd.mask) maskUnit(tree, unit);
+}
+
+/**
+ * A `files[].source`, checked again as it is read: the loader confined it to the spec's
+ * folder, and a link swapped in since must not lead elsewhere.
+ */
+async function readSource(loaded: LoadedSpec, at: (string | number)[], source: string): Promise<Uint8Array> {
+  let real: string;
+  try {
+    real = await realpath(source);
+  } catch {
+    throw specError(loaded, at, `cannot read ${source}: it does not exist`);
+  }
+  if (!loaded.allowOutsideSources && !isInside(real, await realpath(loaded.dir).catch(() => loaded.dir))) {
+    throw specError(
+      loaded,
+      at,
+      `source ${source} is outside the spec's folder ${loaded.dir} (it resolves to ${real})`,
+      "Copy the file into the spec's folder, or run hook build with --allow-outside-sources",
+    );
+  }
+  const info = await stat(real);
+  if (!info.isFile()) throw specError(loaded, at, `source ${source} is not a regular file`);
+  return readFile(real).catch((error: NodeJS.ErrnoException) => {
+    throw specError(loaded, at, `cannot read ${source}: ${error.code ?? error.message}`);
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The resolve stage: the package set, from the lock when it answers the same request, else
+ * freshly resolved from the signed Debian indexes. `kernel: false` leaves the kernel and
+ * firmware out (container images).
+ */
+import { debianArch } from '../../arch.ts';
+import { loadPackages } from '../../debian/load-indexes.ts';
+import { resolve } from '../../debian/resolver.ts';
+import type { BinaryPackage } from '../../debian/types.ts';
+import { isHookError } from '../../errors.ts';
+import { specError } from '../../specfile/load.ts';
+import type { Spec } from '../../specfile/schema.ts';
+import type { BuildContext } from '../context.ts';
+import { type LockEntry, type LockFile, lockEntry, readLock, requestHash } from '../lockfile.ts';
+
+export function packageNames(spec: Spec): string[] {
+  return spec.packages.map((p) => (typeof p === 'string' ? p : p.name));
+}
+
+export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean }): Promise<LockFile> {
+  const { spec, loaded, settings, reporter } = ctx;
+  const debArch = debianArch(ctx.arch);
+  const kernelName = what.kernel ? spec.kernel.package.replaceAll('{debarch}', debArch) : '';
+  const firmwareNames = what.kernel ? spec.kernel.firmware.packages : [];
+  const requests = packageNames(spec);
+  const hash = requestHash({
+    arch: debArch,
+    requests,
+    kernel: kernelName,
+    firmware: firmwareNames,
+    omit: spec.omit,
+    suites: settings.suites,
+    components: settings.components,
+  });
+  const existing = ctx.updateLock ? undefined : await readLock(ctx.lockPath);
+  if (existing && existing.requestHash === hash && existing.arch === debArch) {
+    reporter.info(`Using ${existing.packages.length} packages locked in ${ctx.lockPath}`);
+    return existing;
+  }
+  const done = reporter.stage('resolve');
+  const releaseDates: number[] = [];
+  const index = await loadPackages({
+    settings,
+    arch: debArch,
+    cacheDir: ctx.cacheDir,
+    log: (m) => reporter.progress(m),
+    onRepair: (m) => reporter.warn(m),
+    onRelease: (release) => {
+      if (release.date) releaseDates.push(Math.floor(release.date.getTime() / 1000));
+    },
+  });
+  const resolveOne = (names: string[], path: (string | number)[]): BinaryPackage[] => {
+    try {
+      return resolve(index, names, { arch: debArch, omit: new Set(spec.omit) }).packages;
+    } catch (error) {
+      if (isHookError(error) && (error.code === 'E_UNKNOWN_PACKAGE' || error.code === 'E_RESOLVE')) {
+        const bad = /"([^"]+)"/.exec(error.message)?.[1];
+        const at = bad === undefined ? -1 : names.indexOf(bad);
+        throw specError(loaded, at >= 0 ? [...path, at] : path, error.message, error.hint);
+      }
+      throw error;
+    }
+  };
+  const entries: LockEntry[] = [];
+  for (const pkg of resolveOne(requests, ['packages'])) entries.push(lockEntry(pkg, 'request'));
+  if (what.kernel) {
+    for (const pkg of resolveOne([kernelName], ['kernel', 'package'])) {
+      if (pkg.name.startsWith('linux-image-')) entries.push(lockEntry(pkg, 'kernel'));
+    }
+  }
+  if (firmwareNames.length > 0) {
+    const firmware = new Set(firmwareNames);
+    for (const pkg of resolveOne(firmwareNames, ['kernel', 'firmware', 'packages'])) {
+      if (firmware.has(pkg.name)) entries.push(lockEntry(pkg, 'firmware'));
+    }
+  }
+  done(`${entries.length} packages from ${index.length} in the indexes`);
+  return {
+    lockfileVersion: 1,
+    arch: debArch,
+    requestHash: hash,
+    sourceDateEpoch: releaseDates.length > 0 ? Math.max(...releaseDates) : 0,
+    packages: entries,
+  };
+}

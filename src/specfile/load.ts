@@ -1,0 +1,640 @@
+/**
+ * Reads `hook.yaml`, validates it against the schema and reports every problem at once, each
+ * as `<file>:<line>:<col>: <path in document>: <what is wrong>`. The loaded spec keeps its
+ * YAML document so later stages (the resolver's "unknown package") can point at a node too.
+ */
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
+import type { z } from 'zod';
+import { HookError } from '../errors.ts';
+import { repoPath } from '../repo.ts';
+import {
+  documentProblems,
+  MAX_ALIAS_COUNT,
+  MAX_DEPTH,
+  MAX_SPEC_BYTES,
+  nestingProblem,
+  sizeProblem,
+} from './limits.ts';
+import { quote } from './names.ts';
+import { didYouMean } from './near.ts';
+import { type Spec, specSchema } from './schema.ts';
+
+export { didYouMean } from './near.ts';
+
+/** The default spec, built into the tool: hook.yaml at the repository root. */
+export const DEFAULT_SPEC_FILE = repoPath('hook.yaml');
+
+export type DocPath = readonly (string | number)[];
+
+export interface SpecPosition {
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  col: number;
+}
+
+export interface LoadedSpec {
+  spec: Spec;
+  /** The spec file as named in messages (as given, or relative to the working directory). */
+  file: string;
+  /** Absolute path of the spec file. */
+  path: string;
+  /** Absolute directory of the spec file; `files[].source` is relative to it. */
+  dir: string;
+  /** Whether `files[].source` may name files outside `dir` (`--allow-outside-sources`). */
+  allowOutsideSources: boolean;
+  /** Where a node of the document is (or its nearest existing ancestor); undefined for an empty file. */
+  locate(path: DocPath): SpecPosition | undefined;
+}
+
+export interface SpecProblem {
+  file: string;
+  line: number;
+  col: number;
+  /** Path in the document, e.g. `kernel.modules[2]`. */
+  path: string;
+  message: string;
+  /** What to do about it; the error's hint gathers those of its problems. */
+  hint?: string;
+}
+
+/** A broken spec can have thousands of problems; the first ones are enough to act on. */
+const MAX_PROBLEMS_SHOWN = 50;
+
+/** All problems of one spec file; the message lists them one per line (the first 50). */
+export class SpecError extends HookError {
+  readonly problems: SpecProblem[];
+
+  constructor(problems: SpecProblem[], hint?: string) {
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
+    const hints = [...new Set(shown.flatMap((p) => (p.hint === undefined ? [] : [p.hint])))];
+    const joined = hint ?? (hints.length > 0 ? hints.join('\n') : undefined);
+    const more = problems.length - shown.length;
+    const lines = shown.map(formatProblem);
+    if (more > 0) lines.push(`… and ${more} more problems`);
+    super('E_SPEC', lines.join('\n'), joined === undefined ? {} : { hint: joined });
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(problem: SpecProblem): string {
+  return `${problem.file}:${problem.line}:${problem.col}: ${problem.path}: ${problem.message}`;
+}
+
+/** `['kernel', 'modules', 2]` → `kernel.modules[2]`; the empty path is `(document)`. */
+export function formatDocPath(path: DocPath): string {
+  let out = '';
+  for (const segment of path) {
+    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+/**
+ * An error about one node of a loaded spec, found after loading (e.g. by the resolver):
+ * `hook.yaml:12:5: packages[3]: unknown package "systemdd" (did you mean systemd?)`.
+ */
+export function specError(
+  loaded: Pick<LoadedSpec, 'file' | 'locate'>,
+  path: DocPath,
+  message: string,
+  hint?: string,
+): HookError {
+  const at = loaded.locate(path) ?? { line: 1, col: 1 };
+  return new SpecError([{ file: loaded.file, ...at, path: formatDocPath(path), message }], hint);
+}
+
+/**
+ * Loads and validates a spec: the user's file, or the built-in default when `file` is undefined.
+ * Throws a SpecError (E_SPEC) listing every problem.
+ */
+export function loadSpec(file?: string, options: ParseOptions = {}): LoadedSpec {
+  const path = file === undefined ? DEFAULT_SPEC_FILE : resolve(file);
+  const shown = file ?? displayName(path);
+  return parseSpec(readSpecText(path, shown), shown, dirname(path), path, options);
+}
+
+export interface ParseOptions {
+  /** Let `files[].source` name files outside the spec's folder (default: refused). */
+  allowOutsideSources?: boolean | undefined;
+}
+
+/**
+ * The spec's text, refused before it is read when it is over MAX_SPEC_BYTES: the size is
+ * taken from the open file, and at most one byte more than the limit is ever read.
+ */
+function readSpecText(path: string, shown: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const tooBig = stat.isFile() ? sizeProblem(stat.size) : undefined;
+    if (tooBig !== undefined) throw oversized(shown, tooBig);
+    const buffer = Buffer.alloc(MAX_SPEC_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      // A pipe or a file that grew since fstat: stop one byte past the limit.
+      if (length > MAX_SPEC_BYTES)
+        throw oversized(shown, `the spec is over the limit of ${MAX_SPEC_BYTES} bytes`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (error) {
+    if (error instanceof HookError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new HookError('E_SPEC', `Cannot read spec file ${shown}: ${reason}`, {
+      hint: 'Give the path of a hook.yaml, or none to use the built-in default',
+      cause: error,
+    });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function oversized(file: string, why: string): SpecError {
+  return new SpecError(
+    [{ file, line: 1, col: 1, path: '(document)', message: why }],
+    `A hook.yaml is a few KiB (the default is 9 KiB); check that ${file} is the spec you meant`,
+  );
+}
+
+function displayName(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+/** Validates spec text; `file` names it in messages and `dir` anchors `files[].source`. */
+export function parseSpec(
+  text: string,
+  file: string,
+  dir: string,
+  path = resolve(dir, file),
+  options: ParseOptions = {},
+): LoadedSpec {
+  const allowOutsideSources = options.allowOutsideSources === true;
+  const tooBig = sizeProblem(Buffer.byteLength(text));
+  if (tooBig !== undefined) throw oversized(file, tooBig);
+  const lineCounter = new LineCounter();
+  const limitError = (problem: { offset: number; message: string }[]) => {
+    // Positions need the line starts, which the lexer-level check has not recorded yet.
+    const counter = new LineCounter();
+    counter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) counter.addNewLine(i + 1);
+    return new SpecError(
+      problem.map((p) => ({ file, ...counter.linePos(p.offset), path: 'YAML', message: p.message })),
+      `Nesting is limited to ${MAX_DEPTH} levels and aliases to ${MAX_ALIAS_COUNT}; hook.yaml needs neither much`,
+    );
+  };
+  const deep = nestingProblem(text);
+  if (deep !== undefined) throw limitError([deep]);
+  // yaml's uniqueKeys compares each key with every earlier one (40 000 keys: 95 s); duplicate
+  // keys are found below in one pass instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const position = (offset: number): SpecPosition => lineCounter.linePos(offset);
+  const locate = (docPath: DocPath): SpecPosition | undefined => {
+    const node = nodeAt(doc, docPath);
+    return node?.range ? position(node.range[0]) : undefined;
+  };
+  const problem = (
+    at: SpecPosition | undefined,
+    docPath: DocPath | string,
+    message: string,
+    hint?: string,
+  ): SpecProblem => ({
+    file,
+    ...(at ?? { line: 1, col: 1 }),
+    path: typeof docPath === 'string' ? docPath : formatDocPath(docPath),
+    message,
+    ...(hint === undefined ? {} : { hint }),
+  });
+
+  const syntax = parseProblems(doc, position).map((p) => problem(p.at, 'YAML syntax', p.message));
+  if (syntax.length > 0) throw new SpecError(sorted(syntax));
+  // Before any alias is resolved: resolving one walks the whole document.
+  const limits = documentProblems(doc);
+  if (limits.length > 0) throw limitError(limits);
+  const aliases = [...aliasProblems(doc, position), ...duplicateKeys(doc, position)].map((p) =>
+    problem(p.at, 'YAML syntax', p.message),
+  );
+  if (aliases.length > 0) throw new SpecError(sorted(aliases));
+
+  readModesAsOctal(doc, text);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // yaml's guard against alias expansion ("billion laughs"); the message names no node.
+    const at = expandingAlias(doc);
+    throw new SpecError(
+      [
+        problem(
+          at?.range ? position(at.range[0]) : undefined,
+          'YAML',
+          `${at ? `alias *${at.source}: ` : ''}aliases expand to too much data (${(error as Error).message})`,
+        ),
+      ],
+      'Write the values out, or use fewer aliases of aliases',
+    );
+  }
+  const problems: SpecProblem[] = [];
+  const result = specSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const found of describeIssue(issue, raw)) {
+        const at =
+          found.key === undefined ? locate(found.path) : locateKey(doc, found.path, found.key, position);
+        const where = found.key === undefined ? found.path : [...found.path, found.key];
+        problems.push(problem(at, where, found.message, found.hint));
+      }
+    }
+  }
+  for (const bad of sourceProblems(raw, dir, allowOutsideSources))
+    problems.push(problem(locate(bad.path), bad.path, bad.message, bad.hint));
+  if (problems.length > 0 || !result.success) throw new SpecError(sorted(problems));
+
+  const spec = result.data;
+  for (const entry of spec.files) if (entry.source !== undefined) entry.source = resolve(dir, entry.source);
+  return { spec, file, path, dir, allowOutsideSources, locate };
+}
+
+/** The alias yaml most likely gave up on: the first whose anchor holds aliases itself. */
+function expandingAlias(doc: Document): (Node & { source: string }) | undefined {
+  let first: (Node & { source: string }) | undefined;
+  let nested: (Node & { source: string }) | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      first ??= alias;
+      const target = alias.resolve(doc);
+      let holdsAlias = false;
+      if (target)
+        visit(target, {
+          Alias: () => {
+            holdsAlias = true;
+            return visit.BREAK;
+          },
+        });
+      if (holdsAlias) {
+        nested = alias;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return nested ?? first;
+}
+
+function sorted(problems: SpecProblem[]): SpecProblem[] {
+  return problems.slice().sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function parseProblems(doc: Document, position: (offset: number) => SpecPosition) {
+  // yaml reports its own stack overflow on deep input as a parse error; say what it means.
+  return doc.errors.map((error) => ({
+    at: position(error.pos[0]),
+    message: /call stack/i.test(error.message)
+      ? `nesting is deeper than the parser can follow`
+      : error.message,
+  }));
+}
+
+function aliasProblems(doc: Document, position: (offset: number) => SpecPosition) {
+  const found: { at: SpecPosition; message: string }[] = [];
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) === undefined && alias.range) {
+        found.push({ at: position(alias.range[0]), message: `unknown alias *${alias.source}` });
+      }
+    },
+  });
+  return found;
+}
+
+/** Keys repeated in one mapping, each found with a set (scalar keys; others cannot clash in JSON terms). */
+function duplicateKeys(doc: Document, position: (offset: number) => SpecPosition) {
+  const found: { at: SpecPosition; message: string }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key)) continue;
+        const id = `${typeof key.value}:${String(key.value)}`;
+        if (seen.has(id) && key.range)
+          found.push({ at: position(key.range[0]), message: 'Map keys must be unique' });
+        seen.add(id);
+      }
+    },
+  });
+  return found;
+}
+
+/** The node at `path`, or the nearest ancestor that exists. */
+function nodeAt(doc: Document, path: DocPath): Node | undefined {
+  let node = resolveAlias(doc, doc.contents);
+  for (const segment of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => keyOf(item.key) === segment);
+      next = pair === undefined ? undefined : isNodeWithRange(pair.value) ? pair.value : pair.key;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment];
+    }
+    const resolved = resolveAlias(doc, next);
+    if (resolved === undefined) break;
+    node = resolved;
+  }
+  return node ?? undefined;
+}
+
+function locateKey(
+  doc: Document,
+  path: DocPath,
+  key: string,
+  position: (offset: number) => SpecPosition,
+): SpecPosition | undefined {
+  const map = nodeAt(doc, path);
+  const pair = isMap(map) ? map.items.find((item) => keyOf(item.key) === key) : undefined;
+  const node = isNodeWithRange(pair?.key) ? pair.key : map;
+  return node?.range ? position(node.range[0]) : undefined;
+}
+
+function resolveAlias(doc: Document, value: unknown): Node | undefined {
+  if (isAlias(value)) return value.resolve(doc) ?? undefined;
+  return isNodeWithRange(value) ? value : undefined;
+}
+
+function isNodeWithRange(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && 'range' in value && Array.isArray(value.range);
+}
+
+function keyOf(key: unknown): unknown {
+  return isScalar(key) ? key.value : key;
+}
+
+/**
+ * YAML 1.2 reads `mode: 0644` as the decimal number 644; file modes are octal, so a mode
+ * written as bare digits is handed to the schema as the digits it was written with.
+ */
+function readModesAsOctal(doc: Document, text: string): void {
+  const files = doc.get('files', true);
+  if (!isSeq(files)) return;
+  for (const item of files.items) {
+    if (!isMap(item)) continue;
+    const mode = item.get('mode', true);
+    if (!isScalar(mode) || typeof mode.value !== 'number' || !mode.range) continue;
+    const written = text.slice(mode.range[0], mode.range[1]);
+    if (/^[0-9]+$/.test(written)) mode.value = written;
+  }
+}
+
+/**
+ * `files[].source` must name a regular file, and one inside the spec's folder once symlinks
+ * are resolved (a spec from elsewhere must not copy /etc/shadow into an image), unless
+ * outside sources are allowed.
+ */
+function sourceProblems(
+  raw: unknown,
+  dir: string,
+  allowOutside: boolean,
+): { path: DocPath; message: string; hint?: string }[] {
+  const files = isRecord(raw) ? raw.files : undefined;
+  if (!Array.isArray(files)) return [];
+  const found: { path: DocPath; message: string; hint?: string }[] = [];
+  let realDir: string | undefined;
+  files.forEach((entry: unknown, index) => {
+    const source = isRecord(entry) ? entry.source : undefined;
+    if (typeof source !== 'string' || source === '') return;
+    const path = ['files', index, 'source'];
+    if (source.includes('\0')) {
+      found.push({ path, message: 'the source path contains a NUL byte' });
+      return;
+    }
+    const absolute = resolve(dir, source);
+    let real: string;
+    try {
+      real = realpathSync(absolute);
+    } catch {
+      found.push({ path, message: `source file "${source}" does not exist (${absolute})` });
+      return;
+    }
+    if (!allowOutside) {
+      realDir ??= realpathOr(dir);
+      if (!isInside(real, realDir)) {
+        found.push({
+          path,
+          message: `source "${source}" is outside the spec's folder ${dir}${real === absolute ? '' : ` (it resolves to ${real})`}`,
+          hint: `Sources are read from the spec's folder and below; copy the file there, or run hook build with --allow-outside-sources to read it where it is`,
+        });
+        return;
+      }
+    }
+    if (!statSync(real).isFile()) found.push({ path, message: `source "${source}" is not a regular file` });
+  });
+  return found;
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Whether `path` is `dir` or below it (both absolute, symlinks resolved). */
+export function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+interface Found {
+  path: DocPath;
+  /** Set for an unknown key: the problem is located at the key, not at its map. */
+  key?: string;
+  message: string;
+  hint?: string;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** Turns one zod issue into messages a person can act on. */
+function describeIssue(issue: Issue, raw: unknown, base: DocPath = []): Found[] {
+  const path: DocPath = [...base, ...(issue.path as (string | number)[])];
+  const value = valueAt(raw, path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeys(path);
+      return issue.keys.map((key) => {
+        const guess = didYouMean(key, known);
+        const message = `unknown key "${key}"${guess === undefined ? '' : ` (did you mean ${guess}?)`}`;
+        return { path, key, message };
+      });
+    }
+    case 'invalid_type': {
+      const expected = describeSchema(schemaAt(path)) ?? `a ${issue.expected}`;
+      if (value === undefined) return [{ path, message: `missing (expected ${expected})` }];
+      return [{ path, message: `expected ${expected}, got ${describeValue(value)}` }];
+    }
+    case 'invalid_union': {
+      // Report the branch whose type matched, e.g. the object form of a package entry.
+      const matching = issue.errors.filter((branch) => !branch.every(isRootTypeMismatch));
+      if (matching.length === 1) return matching[0]!.flatMap((inner) => describeIssue(inner, raw, path));
+      const expected = describeSchema(schemaAt(path)) ?? 'another type';
+      return [{ path, message: `expected ${expected}, got ${describeValue(value)}` }];
+    }
+    case 'invalid_value':
+      return [
+        {
+          path,
+          message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${typeof value === 'string' ? quote(value) : JSON.stringify(value)?.slice(0, 80)}`,
+        },
+      ];
+    case 'too_small':
+      return [{ path, message: tooSmall(issue.origin, Number(issue.minimum)) }];
+    case 'too_big':
+      return [{ path, message: `must be at most ${issue.maximum}` }];
+    default: {
+      const hint = (issue as { params?: { hint?: unknown } }).params?.hint;
+      return [{ path, message: issue.message, ...(typeof hint === 'string' ? { hint } : {}) }];
+    }
+  }
+}
+
+function isRootTypeMismatch(issue: Issue): boolean {
+  return issue.code === 'invalid_type' && issue.path.length === 0;
+}
+
+function tooSmall(origin: string, minimum: number): string {
+  if (origin === 'array') return `expected at least ${minimum} ${minimum === 1 ? 'entry' : 'entries'}`;
+  if (origin === 'string')
+    return minimum <= 1 ? 'must not be empty' : `must be at least ${minimum} characters`;
+  return `must be at least ${minimum}`;
+}
+
+function valueAt(raw: unknown, path: DocPath): unknown {
+  let value = raw;
+  for (const segment of path) {
+    if (Array.isArray(value) && typeof segment === 'number') value = value[segment];
+    else if (isRecord(value) && typeof segment === 'string') value = value[segment];
+    else return undefined;
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a number' : 'a fractional number';
+  if (typeof value === 'boolean') return `a boolean (${value})`;
+  return `a ${typeof value}`;
+}
+
+type AnySchema = z.core.$ZodType;
+
+/** The schema through wrappers (defaults, optionals, transforms) to the type written in YAML. */
+function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
+  let current = schema;
+  for (;;) {
+    const def = current?._zod.def as { type: string; innerType?: AnySchema; in?: AnySchema } | undefined;
+    if (def?.innerType !== undefined) current = def.innerType;
+    else if (def?.type === 'pipe' && def.in !== undefined) current = def.in;
+    else return current;
+  }
+}
+
+function schemaAt(path: DocPath): AnySchema | undefined {
+  let schema = unwrap(specSchema);
+  for (const segment of path) {
+    schema = unwrap(childSchema(schema, segment));
+    if (schema === undefined) return undefined;
+  }
+  return schema;
+}
+
+function childSchema(schema: AnySchema | undefined, segment: string | number): AnySchema | undefined {
+  const def = schema?._zod.def as
+    | { type: string; shape?: Record<string, AnySchema>; element?: AnySchema; options?: AnySchema[] }
+    | undefined;
+  if (def?.type === 'object' && typeof segment === 'string') return def.shape?.[segment];
+  if (def?.type === 'array' && typeof segment === 'number') return def.element;
+  if (def?.type === 'union') {
+    for (const option of def.options ?? []) {
+      const child = childSchema(unwrap(option), segment);
+      if (child !== undefined) return child;
+    }
+  }
+  return undefined;
+}
+
+function knownKeys(path: DocPath): string[] {
+  const schema = schemaAt(path);
+  const def = schema?._zod.def as
+    | { type: string; shape?: Record<string, unknown>; options?: AnySchema[] }
+    | undefined;
+  if (def?.type === 'object') return Object.keys(def.shape ?? {});
+  if (def?.type === 'union') {
+    return (def.options ?? []).flatMap((option) => {
+      const inner = unwrap(option)?._zod.def as { type: string; shape?: Record<string, unknown> } | undefined;
+      return inner?.type === 'object' ? Object.keys(inner.shape ?? {}) : [];
+    });
+  }
+  return [];
+}
+
+/** "a list of strings", "a string or a mapping", … for the schema written at a path. */
+function describeSchema(schema: AnySchema | undefined, plural = false): string | undefined {
+  const def = unwrap(schema)?._zod.def as
+    | {
+        type: string;
+        format?: string;
+        element?: AnySchema;
+        options?: AnySchema[];
+        entries?: Record<string, unknown>;
+      }
+    | undefined;
+  if (def === undefined) return undefined;
+  if (def.type === 'number' && def.format?.includes('int'))
+    return plural ? 'whole numbers' : 'a whole number';
+  const noun = (singular: string, many: string) => (plural ? many : singular);
+  switch (def.type) {
+    case 'string':
+      return noun('a string', 'strings');
+    case 'number':
+      return noun('a number', 'numbers');
+    case 'boolean':
+      return noun('true or false', 'booleans');
+    case 'object':
+      return noun('a mapping', 'mappings');
+    case 'array':
+      return noun(`a list of ${describeSchema(def.element, true) ?? 'items'}`, 'lists');
+    case 'enum':
+      return `one of ${Object.values(def.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
+    case 'union':
+      return (def.options ?? [])
+        .map((option) => describeSchema(option, plural) ?? 'something else')
+        .join(' or ');
+    default:
+      return undefined;
+  }
+}
