@@ -11,8 +11,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Vm } from '../test/helpers/qemu/vm.ts';
 import { bootImage } from '../test/helpers/boot.ts';
+import type { Vm } from '../test/helpers/qemu/vm.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { startSyslogReceiver } from '../test/helpers/syslog.ts';
 import {

@@ -9,10 +9,10 @@ import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/build/initramfs/early-boot.ts';
 import { decompress } from '../src/formats/compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
 import { zstdFrameEnd } from '../src/formats/zstd-frames.ts';
-import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/build/initramfs/early-boot.ts';
 import { dirNode, fileNode, type ImagePath, imagePath, type TreeNode } from '../src/tree/tree.ts';
 import { withBootedImage } from './helpers/boot.ts';
 import { buildDefaultImage } from './helpers/built-image.ts';

@@ -18,7 +18,6 @@ import { parseDeb822, type Stanza } from '../src/debian/deb822.ts';
 import { discoverMirrors } from '../src/debian/sources.ts';
 import { isHookError } from '../src/errors.ts';
 import { liveQemuCount } from '../src/qemu/process.ts';
-import { startVm } from './helpers/qemu/vm.ts';
 import {
   bootImage,
   createExt4Disk,
@@ -26,6 +25,7 @@ import {
   readFileFromExt4,
   withBootedImage,
 } from './helpers/boot.ts';
+import { startVm } from './helpers/qemu/vm.ts';
 
 const execFileAsync = promisify(execFile);
 const SUITE = 'trixie';

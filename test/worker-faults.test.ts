@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Vm } from './helpers/qemu/vm.ts';
 import { createExt4Disk, readFileFromExt4, withBootedImage } from './helpers/boot.ts';
+import type { Vm } from './helpers/qemu/vm.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
 import {

@@ -14,7 +14,7 @@ import { debianArch, hostArch } from '../../src/arch.ts';
 import { defaultCacheDir, sha256Of } from '../../src/debian/cache.ts';
 import { readDeb } from '../../src/debian/deb.ts';
 import { fetchPackages } from '../../src/debian/fetch.ts';
-import { loadPackages } from '../../src/debian/index.ts';
+import { loadPackages } from '../../src/debian/load-indexes.ts';
 import { resolve } from '../../src/debian/resolver.ts';
 import { resolveArchiveSettings } from '../../src/debian/sources.ts';
 import { HookError } from '../../src/errors.ts';

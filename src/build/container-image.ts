@@ -11,8 +11,8 @@ import { buildImage, type OciImage, type PushResult, pushImage, writeOciLayout }
 import { parseReference } from '../oci/reference.ts';
 import type { Spec } from '../specfile/schema.ts';
 import { formatSize } from '../util/size.ts';
-import { serializeLock } from './lockfile.ts';
 import { createContext } from './context.ts';
+import { serializeLock } from './lockfile.ts';
 import { applySpec } from './stages/configure.ts';
 import { fetchLocked } from './stages/fetch.ts';
 import { installPackages } from './stages/install.ts';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { Reporter } from '../build/reporter.ts';
-import { inputsHash, upToDate, writeStamp } from './no-change.ts';
 import { type BuildContext, type BuildResult, createContext } from './context.ts';
+import { inputsHash, upToDate, writeStamp } from './no-change.ts';
 import { publishSet } from './publish.ts';
 import { CHECKSUMMED } from './stages/artifacts.ts';
 

@@ -1,8 +1,8 @@
 /** `hook build`: builds the OS artifacts from hook.yaml (or the built-in default spec). */
 import type { Command } from 'commander';
 import { parseArch } from '../arch.ts';
-import { HookError } from '../errors.ts';
 import { build } from '../build/pipeline.ts';
+import { HookError } from '../errors.ts';
 import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 

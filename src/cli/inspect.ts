@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import type { BuildReport } from '../build/artifacts/report.ts';
 import { HookError } from '../errors.ts';
 import { decompress, detectCompression } from '../formats/compress.ts';
 import { readCpio } from '../formats/cpio.ts';
 import { splitZstdFrames } from '../formats/zstd-frames.ts';
-import type { BuildReport } from '../build/artifacts/report.ts';
 import { formatSize } from '../util/size.ts';
 
 export function register(program: Command): void {

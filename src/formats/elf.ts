@@ -44,11 +44,7 @@ export class ElfFile {
   private readonly what: string;
 
   /** `source` names the file in error messages; kernel modules by default. */
-  constructor(
-    bytes: Uint8Array,
-    source: string,
-    options: { errorCode?: ErrorCode; what?: string } = {},
-  ) {
+  constructor(bytes: Uint8Array, source: string, options: { errorCode?: ErrorCode; what?: string } = {}) {
     this.bytes = bytes;
     this.source = source;
     this.errorCode = options.errorCode ?? 'E_KERNEL';

@@ -8,7 +8,14 @@ import { HookError } from '../errors.ts';
 
 export type TarEntry =
   /** `data` may be a list of pieces, written one after the other without a copy. */
-  | { kind: 'file'; path: string; mode: number; uid: number; gid: number; data: Uint8Array | readonly Uint8Array[] }
+  | {
+      kind: 'file';
+      path: string;
+      mode: number;
+      uid: number;
+      gid: number;
+      data: Uint8Array | readonly Uint8Array[];
+    }
   | { kind: 'dir'; path: string; mode: number; uid: number; gid: number }
   | { kind: 'symlink'; path: string; uid: number; gid: number; target: string }
   /** A hard link to `target`, a file written earlier in the same archive. */

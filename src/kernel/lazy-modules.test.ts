@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parse } from 'yaml';
+import { readDebCached } from '../build/cache/deb-cache.ts';
+import { installKernel } from '../build/stages/kernel.ts';
 import { defaultCacheDir } from '../debian/cache.ts';
 import { type DebEntry, readDebControl } from '../debian/deb.ts';
 import { decompressXzBatch } from '../formats/compress.ts';
+import { Tree } from '../tree/tree.ts';
+import { type ModuleSource, selectModulesLazily } from './lazy-modules.ts';
 import { type ModuleInfo, readModuleInfo } from './modinfo.ts';
 import { selectModules } from './select.ts';
-import { Tree } from '../tree/tree.ts';
-import { readDebCached } from '../build/cache/deb-cache.ts';
-import { installKernel } from '../build/stages/kernel.ts';
-import { type ModuleSource, selectModulesLazily } from './lazy-modules.ts';
 
 const MODULES = /^(?:usr\/)?lib\/modules\/[^/]+\/(.+\.ko(?:\.xz)?)$/;
 

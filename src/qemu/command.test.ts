@@ -5,9 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { MonitorClient } from '../../test/helpers/qemu/monitor.ts';
 import { isHookError } from '../errors.ts';
 import { defaultCmdline, escapeOptionValue, type QemuCommandOptions, qemuCommand } from './command.ts';
-import { MonitorClient } from '../../test/helpers/qemu/monitor.ts';
 
 /** The value following `flag` (each occurrence). */
 function valuesOf(args: string[], flag: string): string[] {

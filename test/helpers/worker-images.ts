@@ -17,9 +17,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { silentReporter } from '../../src/build/reporter.ts';
-import { type BuildResult, build } from '../../src/build/pipeline.ts';
 import { buildContainerImage } from '../../src/build/container-image.ts';
+import { type BuildResult, build } from '../../src/build/pipeline.ts';
+import { silentReporter } from '../../src/build/reporter.ts';
 import { type OciImage, pushImage } from '../../src/oci/image.ts';
 import type { Vm } from './qemu/vm.ts';
 import { freePort } from './registry.ts';

@@ -12,9 +12,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { HookError } from '../../../src/errors.ts';
 import { type Accel, type QemuCommandOptions, qemuCommand } from '../../../src/qemu/command.ts';
 import { chooseAccel, findQemuBinary } from '../../../src/qemu/host.ts';
-import { MonitorClient } from './monitor.ts';
 import { exitCodeOf, spawnQemu } from '../../../src/qemu/process.ts';
 import { cleanConsoleText, lastLines, stripAnsi } from '../../../src/qemu/text.ts';
+import { MonitorClient } from './monitor.ts';
 
 export interface VmOptions extends Omit<QemuCommandOptions, 'console' | 'monitorSocket' | 'accel'> {
   /** Default: chooseAccel(arch) — TCG unless HOOK_QEMU_ACCEL asks for KVM. */
