@@ -95,7 +95,13 @@ test('GNU cpio reads the early archive and every payload of the initramfs', {
     total += listed.length;
     for (const name of listed) names.add(name);
   }
-  for (const path of ['usr/lib/systemd/systemd', 'usr/sbin/dockerd', 'usr/bin/node', 'etc/os-release']) {
+  for (const path of [
+    'usr/lib/systemd/systemd',
+    'usr/sbin/dockerd',
+    'usr/bin/qjs',
+    'usr/bin/docker',
+    'etc/os-release',
+  ]) {
     assert.ok(names.has(path), `${path} is in the OS payloads`);
   }
   assert.ok(!names.has('init'), 'the OS itself has no /init: systemd starts after switch_root');

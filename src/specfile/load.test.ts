@@ -50,16 +50,7 @@ test('the built-in default is the checked-in hook.yaml', () => {
 test('the default spec is a Tinkerbell OSIE', () => {
   const { spec } = loadSpec();
   const names = spec.packages.map((p) => p.name);
-  for (const name of [
-    'systemd',
-    'udev',
-    'docker.io',
-    'docker-cli',
-    'containerd',
-    'runc',
-    'nodejs',
-    'iptables',
-  ]) {
+  for (const name of ['systemd', 'udev', 'docker.io', 'containerd', 'runc', 'quickjs', 'socat', 'iptables']) {
     assert.ok(names.includes(name), name);
   }
   assert.ok(spec.systemd.enable.includes('docker.service'));
