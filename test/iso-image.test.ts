@@ -11,17 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Arch } from '../src/arch.ts';
-import { silentReporter } from '../src/cli/reporter.ts';
-import { fetchPackages } from '../src/debian/fetch.ts';
-import { mirrorForSuite } from '../src/debian/index.ts';
 import {
   BOOT_LOADER_SOURCES,
   type BootLoaderRole,
   bootLoaderPackageNames,
   fetchBootLoaders,
-} from '../src/image/boot-loaders.ts';
-import { prepare } from '../src/image/build.ts';
-import { buildIso } from '../src/image/iso.ts';
+} from '../src/build/artifacts/boot-loaders.ts';
+import { buildIso } from '../src/build/artifacts/iso.ts';
+import { createContext } from '../src/build/context.ts';
+import { silentReporter } from '../src/build/reporter.ts';
+import { fetchPackages } from '../src/debian/fetch.ts';
+import { mirrorForSuite } from '../src/debian/load-indexes.ts';
 
 const MACHINE = { x86_64: 0x8664, aarch64: 0xaa64 };
 const DEFAULT_LOADER = { x86_64: '\\grubx64.efi', aarch64: '\\grubaa64.efi' };
@@ -42,7 +42,7 @@ for (const arch of ['x86_64', 'aarch64'] as const satisfies readonly Arch[]) {
   test(`${arch}: boot loaders from Debian packages, as the ISO needs them`, {
     timeout: 5 * 60_000,
   }, async () => {
-    const ctx = prepare({ arch, reporter: silentReporter });
+    const ctx = createContext({ arch, reporter: silentReporter });
     const { files, packages } = await fetchBootLoaders({
       arch,
       settings: ctx.settings,
