@@ -23,5 +23,6 @@ test('long secrets are masked even inside words; URL userinfo and password= are 
   registerSecret('s3cr3t-value');
   assert.equal(redactSecrets('xs3cr3t-valuey'), 'x***y');
   assert.equal(redactSecrets('https://u:p@reg.lan/v2/'), 'https://***@reg.lan/v2/');
+  assert.equal(redactSecrets('GET /token?password=x1&scope=pull'), 'GET /token?password=***&scope=pull');
   assert.equal(redactSecrets('registry_password=ab next'), 'registry_password=*** next');
 });

@@ -3,6 +3,8 @@
  * code (documented in the README), a message saying what failed and why, and an optional
  * hint saying what to do. Secrets are redacted before they reach a message.
  */
+import { Redactor } from '../osie/lib/redact.ts';
+
 export type ErrorCode =
   | 'E_USAGE'
   | 'E_SPEC'
@@ -33,45 +35,21 @@ export class HookError extends Error {
   }
 }
 
-const secretValues = new Set<string>();
-
 /**
- * Secrets at least this long are masked wherever they appear; shorter ones only as a whole token
- * (not next to a letter, digit, `_`, `.` or `-`), so that a 1-character password does not turn
- * every such letter of every message into `***` (which would also spell out where it occurs).
- * Same rule as the OS services' osie/lib/redact.ts.
+ * The builder masks secrets with the same rule set as the OS services (osie/lib/redact.ts): the
+ * value of every credential key, URL passwords, and every registered secret (long ones
+ * anywhere, short ones as whole tokens).
  */
-const MIN_SUBSTRING_SECRET = 6;
-const TOKEN_CHAR = /[\p{L}\p{N}_.-]/u;
+const redactor = new Redactor();
 
 /** Registers a secret (e.g. a registry password) so that it is masked in every error and log line, whatever its length. */
 export function registerSecret(value: string): void {
-  if (value !== '') secretValues.add(value);
+  redactor.add(value);
 }
 
-/** Masks registered secrets, userinfo in URLs and `password=`-style values. */
+/** The text with every registered secret, credential value and URL password masked. */
 export function redactSecrets(text: string): string {
-  let out = text;
-  // Longest first, so a short secret inside a longer one cannot leave the longer one's remainder.
-  for (const secret of [...secretValues].sort((a, b) => b.length - a.length)) out = maskSecret(out, secret);
-  out = out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+(?::[^/@\s]*)?@/gi, '$1***@');
-  out = out.replace(/\b(registry_password|password|passwd|token)=([^\s&]+)/gi, '$1=***');
-  return out;
-}
-
-function maskSecret(text: string, secret: string): string {
-  if (secret.length >= MIN_SUBSTRING_SECRET) return text.split(secret).join('***');
-  let out = '';
-  let copied = 0;
-  for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + secret.length)) {
-    const before = text[at - 1];
-    const after = text[at + secret.length];
-    if ((before !== undefined && TOKEN_CHAR.test(before)) || (after !== undefined && TOKEN_CHAR.test(after)))
-      continue;
-    out += `${text.slice(copied, at)}***`;
-    copied = at + secret.length;
-  }
-  return out + text.slice(copied);
+  return redactor.redact(text);
 }
 
 export function isHookError(error: unknown): error is HookError {

@@ -1,5 +1,6 @@
 /**
- * The one rule set that keeps credentials out of everything the OS services emit: their log
+ * The one rule set that keeps credentials out of everything the OS services emit (and out of
+ * the builder's errors and progress, src/errors.ts): their log
  * lines (log.ts), failures printed by runMain, warnings copied to the console, and every journal
  * line hook-syslog forwards to syslog_host — including lines we did not write, such as the
  * kernel's own `Kernel command line: … registry_password=…`.
@@ -11,7 +12,7 @@
  *    kernel's own syntax (quotes may group spaces), `"REGISTRY_PASSWORD=<value>"` inside a quoted
  *    string (an environment list), and `"registry_password": "<value>"` (JSON). Keys match
  *    case-insensitively, so the worker's environment name is covered too.
- * 2. The password part of URL userinfo (`http://user:<password>@proxy`).
+ * 2. URL userinfo (`http://<user:password>@proxy`), and `password=`/`token=` in query strings.
  * 3. Every registered secret value (and its JSON-escaped and URL-encoded spellings):
  *    - from MIN_SUBSTRING_SECRET characters on, wherever it appears, even inside a word;
  *    - shorter ones only as a whole token: not preceded or followed by a letter, digit, `_`, `.`
@@ -28,6 +29,9 @@ import { cmdlineWords } from './cmdline.ts';
 
 /** Kernel command line keys whose values are credentials. The only list: add new keys here. */
 export const CREDENTIAL_KEYS: readonly string[] = ['registry_password'];
+
+/** Query and form keys whose values are credentials (`?password=…&`), as the builder meets them in URLs. */
+const QUERY_CREDENTIAL_KEYS: readonly string[] = ['password', 'passwd', 'token', 'access_token'];
 
 export const MASK = '***';
 
@@ -50,10 +54,15 @@ const KEY_VALUE_PATTERNS: readonly RegExp[] = [
   new RegExp(`(?<![\\p{L}\\p{N}_"'])(?:${KEY_ALTERNATION})=((?:[^\\s"]|"[^"]*"?)+)`, 'dgiu'),
   new RegExp(`(?<=["'])(?:${KEY_ALTERNATION})=([^"'\\s][^"']*)`, 'dgiu'),
   new RegExp(`"(?:${KEY_ALTERNATION})"\\s*:\\s*"((?:[^"\\\\]|\\\\.)+)"?`, 'dgiu'),
+  // A query or form value ends at `&` (the kernel's own value does not).
+  new RegExp(`(?<![\\p{L}\\p{N}_])(?:${QUERY_CREDENTIAL_KEYS.map(escapeRegExp).join('|')})=([^\\s&"']+)`, 'dgiu'),
 ];
 
-/** `scheme://user:password@`: group 1 is the password. */
-const URL_PASSWORD = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/@:]*:([^\s/@]+)@/dgiu;
+/**
+ * `scheme://user:password@`: group 1 is the whole userinfo, user included (registries and
+ * proxies take tokens as user names too).
+ */
+const URL_PASSWORD = /\b[a-z][a-z0-9+.-]{0,31}:\/\/([^\s/@]+)@/dgiu;
 
 /**
  * The values of every credential key on a command line (see CREDENTIAL_KEYS), every occurrence,
