@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HookError } from '../errors.ts';
-import { buildIndex, resolve, suggestNames } from './resolver.ts';
+import { suggest } from '../util/suggest.ts';
+import { buildIndex, resolve } from './resolver.ts';
 import type { BinaryPackage } from './types.ts';
 
 interface Spec {
@@ -221,7 +222,7 @@ describe('suggestNames', () => {
       'nodee',
       'xnode',
     ];
-    const found = suggestNames('nodjs', all);
+    const found = suggest('nodjs', all);
     assert.ok(found.includes('nodejs'));
     assert.ok(!found.includes('npm') && !found.includes('libnode115'));
     assert.ok(found.length <= 5);

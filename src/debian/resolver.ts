@@ -12,7 +12,7 @@
  * Essential packages are not added implicitly: images are declared, not upgraded.
  */
 import { HookError } from '../errors.ts';
-import { editDistance } from '../util/edit-distance.ts';
+import { suggest } from '../util/suggest.ts';
 import type { ProvidedName, Relation, RelationGroup } from './relations.ts';
 import { formatGroup, parseProvides, parseRelations } from './relations.ts';
 import type { BinaryPackage } from './types.ts';
@@ -434,29 +434,6 @@ function indexFor(packages: BinaryPackage[] | PackageIndex, arch: string): Packa
   return index;
 }
 
-/** Names close to `wanted`: shared prefix first, then small edit distance. */
-export function suggestNames(wanted: string, names: Iterable<string>, limit = 5): string[] {
-  const scored: Array<{ name: string; score: number }> = [];
-  const maxDistance = Math.max(2, Math.floor(wanted.length / 3));
-  for (const name of names) {
-    const prefix = commonPrefix(wanted, name);
-    const distance =
-      Math.abs(name.length - wanted.length) > maxDistance
-        ? Infinity
-        : editDistance(wanted, name, maxDistance);
-    if (distance > maxDistance && prefix < Math.max(4, wanted.length - 2)) continue;
-    scored.push({ name, score: Math.min(distance, maxDistance + 1) * 10 - prefix });
-  }
-  scored.sort((a, b) => a.score - b.score || a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
-  return scored.slice(0, limit).map((s) => s.name);
-}
-
-function commonPrefix(a: string, b: string): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-}
-
 function requestedPackage(index: PackageIndex, resolver: Resolver, request: string): BinaryPackage {
   const eq = request.indexOf('=');
   const name = eq >= 0 ? request.slice(0, eq) : request;
@@ -475,7 +452,7 @@ function requestedPackage(index: PackageIndex, resolver: Resolver, request: stri
         },
       );
     }
-    const suggestions = suggestNames(name, index.byName.keys());
+    const suggestions = suggest(name, index.byName.keys());
     throw new HookError('E_UNKNOWN_PACKAGE', `Unknown package "${name}" for ${index.arch}`, {
       hint:
         suggestions.length > 0

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isHookError } from '../errors.ts';
+import { suggest } from '../util/suggest.ts';
 import { type ModuleInfo, moduleInfoFor } from './modinfo.ts';
-import { nearNames, selectModules, softdepPre } from './select.ts';
+import { selectModules, softdepPre } from './select.ts';
 
 function mod(path: string, fields: Partial<ModuleInfo> = {}): ModuleInfo {
   return moduleInfoFor(path, fields);
@@ -89,7 +90,7 @@ test('an unknown name is E_KERNEL with near matches', () => {
     (e) => isHookError(e) && /Did you mean ext4/.test(e.hint ?? ''),
   );
   assert.throws(() => selectModules(ALL, ['']), /Empty kernel module pattern/);
-  assert.deepEqual(nearNames('igbb', ['e1000e', 'ixgbe', 'igc', 'igb']), ['igb', 'igc', 'ixgbe']);
+  assert.deepEqual(suggest('igbb', ['e1000e', 'ixgbe', 'igc', 'igb']), ['igb', 'igc', 'ixgbe']);
 });
 
 test('a depends= naming a module that is not there is an error', () => {

@@ -10,7 +10,7 @@
  */
 import picomatch from 'picomatch';
 import { HookError } from '../errors.ts';
-import { editDistance } from '../util/edit-distance.ts';
+import { suggest } from '../util/suggest.ts';
 import type { ModuleInfo } from './modinfo.ts';
 
 export function selectModules(all: ModuleInfo[], patterns: string[]): ModuleInfo[] {
@@ -54,7 +54,7 @@ function matchPattern(
   const found = byName.get(normalizeName(pattern));
   if (found !== undefined) return [found];
   if (!mustExist) return [];
-  const near = nearNames(normalizeName(pattern), [...byName.keys()]);
+  const near = suggest(normalizeName(pattern), [...byName.keys()]);
   throw new HookError('E_KERNEL', `No kernel module named "${pattern}" in the kernel package`, {
     hint:
       near.length > 0
@@ -125,14 +125,4 @@ function resolveSoft(
   const direct = byName.get(normalizeName(name));
   if (direct !== undefined) return [direct];
   return byAlias.get(name) ?? [];
-}
-
-/** Up to five names close to `wanted`: containing it, or within a small edit distance. */
-export function nearNames(wanted: string, names: string[]): string[] {
-  const limit = Math.max(2, Math.floor(wanted.length / 3));
-  const scored = names
-    .map((name) => ({ name, distance: name.includes(wanted) ? 0 : editDistance(wanted, name, limit) }))
-    .filter((s) => s.distance <= limit)
-    .sort((a, b) => a.distance - b.distance || a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
-  return scored.slice(0, 5).map((s) => s.name);
 }

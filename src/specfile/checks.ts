@@ -8,8 +8,8 @@ import picomatch from 'picomatch';
 import { isModulePath, moduleNameFromPath } from '../kernel/modinfo.ts';
 import { findUnit } from '../rootfs/systemd-units.ts';
 import { imagePath, type Tree } from '../tree/tree.ts';
+import { suggest } from '../util/suggest.ts';
 import { type DocPath, formatDocPath, type LoadedSpec, SpecError, type SpecProblem } from './load.ts';
-import { nearMatches } from './near.ts';
 
 type Located = Pick<LoadedSpec, 'file' | 'locate'>;
 
@@ -99,7 +99,7 @@ export function modulePatternProblems(
       return;
     }
     if (names.has(name)) return;
-    const near = [...new Set([...nearMatches(name, names, 3), ...containing(name, names)])].slice(0, 5);
+    const near = [...new Set([...suggest(name, names, 3), ...containing(name, names)])].slice(0, 5);
     problems.push(
       problemAt(
         loaded,
@@ -151,7 +151,7 @@ function pathHint(pattern: string, dirs: Set<string>, paths: readonly string[]):
               !d.slice(existing === '' ? 0 : existing.length + 1).includes('/'),
           )
           .map((d) => d.slice(d.lastIndexOf('/') + 1));
-        const near = nearMatches(part, siblings, 3);
+        const near = suggest(part, siblings, 3);
         if (near.length > 0) {
           const fixed = near.map(
             (n) => `"${pattern.replace(next, existing === '' ? n : `${existing}/${n}`)}"`,
@@ -191,7 +191,7 @@ export function checkUnits(
   for (const unit of extra) known.add(unit);
   const problems: SpecProblem[] = [];
   const hintFor = (unit: string): string => {
-    const near = nearMatches(unit, known, 3);
+    const near = suggest(unit, known, 3);
     return near.length > 0
       ? `Did you mean ${near.join(', ')}?`
       : 'Check the unit name, and that the package providing it is in packages:';

@@ -19,6 +19,7 @@ import {
 import type { z } from 'zod';
 import { HookError } from '../errors.ts';
 import { repoPath } from '../repo.ts';
+import { didYouMean } from '../util/suggest.ts';
 import {
   documentProblems,
   MAX_ALIAS_COUNT,
@@ -28,10 +29,9 @@ import {
   sizeProblem,
 } from './limits.ts';
 import { quote } from './names.ts';
-import { didYouMean } from './near.ts';
 import { type Spec, specSchema } from './schema.ts';
 
-export { didYouMean } from './near.ts';
+export { didYouMean } from '../util/suggest.ts';
 
 /** The default spec, built into the tool: hook.yaml at the repository root. */
 export const DEFAULT_SPEC_FILE = repoPath('hook.yaml');

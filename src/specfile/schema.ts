@@ -12,6 +12,7 @@ import { DEFAULT_COMPONENTS, DEFAULT_SUITES } from '../debian/sources.ts';
 import { repoPath } from '../repo.ts';
 import { BASE_GROUPS, BASE_USERS } from '../rootfs/users.ts';
 import { parseSize } from '../util/size.ts';
+import { didYouMean } from '../util/suggest.ts';
 import {
   ACCOUNT_NAME_PATTERN,
   accountPathProblem,
@@ -23,7 +24,6 @@ import {
   unitNameProblem,
   VERSION_PATTERN,
 } from './names.ts';
-import { didYouMean } from './near.ts';
 import { type Checked, canonicalPath, controlCharacter, normalizeGlob, normalizeImagePath } from './paths.ts';
 
 const PACKAGE_JSON = repoPath('package.json');
