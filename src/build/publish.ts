@@ -33,6 +33,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HookError } from '../errors.ts';
+import { replaceAtomically } from '../util/atomic-write.ts';
 
 export const SETS_DIR = '.sets';
 export const CURRENT = '.current';
@@ -140,14 +141,7 @@ export async function currentSetDir(outDir: string): Promise<string | undefined>
 
 /** Points `.current` at the set `id`: a new symlink renamed over the old one. */
 async function switchCurrent(outDir: string, id: string): Promise<void> {
-  const temp = join(outDir, `.current.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await symlink(join(SETS_DIR, id), temp);
-  try {
-    await rename(temp, join(outDir, CURRENT));
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await replaceAtomically(join(outDir, CURRENT), (temp) => symlink(join(SETS_DIR, id), temp));
 }
 
 /** `<out>/<name> -> .current/<name>`, replacing (by rename) whatever was there. */
@@ -155,10 +149,7 @@ async function ensureNameLink(outDir: string, name: string): Promise<void> {
   const path = join(outDir, name);
   const want = join(CURRENT, name);
   if ((await readlink(path).catch(() => undefined)) === want) return;
-  const temp = join(outDir, `.${name}.${process.pid}.link.tmp`);
-  await rm(temp, { force: true });
-  await symlink(want, temp);
-  await rename(temp, path);
+  await replaceAtomically(path, (temp) => symlink(want, temp));
 }
 
 /** Name links whose artifact is not in the current set any more. */

@@ -18,12 +18,13 @@
  * tars and ~170 MB of segments cost ~0.5 s of CPU. CRC-32 (zlib, 4.5 GB/s here) would do
  * for the sealed entries and save ~0.2 s: not worth a second kind of check.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { HookError } from '../errors.ts';
+import { writeAtomically } from '../util/atomic-write.ts';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -141,33 +142,6 @@ export async function readCached(
   return read.data;
 }
 
-/** Writes `data` to `path` through a temporary file in the same directory and a rename. */
-export async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  await writePartsAtomically(path, [typeof data === 'string' ? Buffer.from(data) : data]);
-}
-
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
-
-async function writePartsAtomically(path: string, parts: readonly Uint8Array[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = tempPathFor(path);
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      // writev takes at most IOV_MAX (1024) buffers per call; the parts here are few.
-      await handle.writev(parts as Uint8Array[]);
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
 /** Stores `data` in the cache under its SHA-256 and returns the digest and path. */
 export async function putBuffer(cacheDir: string, data: Buffer): Promise<{ sha256: string; path: string }> {
   const sha256 = sha256Of(data);
@@ -265,7 +239,7 @@ export async function writeSealed(path: string, meta: unknown, parts: readonly U
     length += part.byteLength;
   }
   const header = Buffer.from(`${SEAL_MAGIC} ${hash.digest('hex')} ${length}\n`);
-  await writePartsAtomically(path, [header, metaLine, ...parts]);
+  await writeAtomically(path, [header, metaLine, ...parts]);
 }
 
 export interface SealedReadOptions<Meta> {

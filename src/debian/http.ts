@@ -1,20 +1,12 @@
-/**
- * A small HTTP(S) GET client for the archive: retries transient failures with capped
- * exponential backoff, streams downloads to a temporary file beside the destination while
- * hashing them, and renames only a complete, verified file into place. Every body is
- * bounded while it streams (a size cap per kind of file, or the size the signed index
- * declares), and a request that receives nothing for `stallTimeoutMs` is aborted and tried
- * again; while it waits, `onWait` is told so the user sees why nothing moves.
- */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HookError, redactSecrets } from '../errors.ts';
+import { replaceAtomically } from '../util/atomic-write.ts';
 import { sha256Meter } from './sha256-meter.ts';
 
 /** An HTTP failure; `status` is set when the server answered, `retryable` when trying again may help. */
@@ -372,11 +364,7 @@ export async function downloadToFile(
           refuse: (what: string) => tooLarge(url, what, options.maxBytes as number),
         };
   return withRetries(url, options, async () => {
-    const temp = join(
-      dirname(dest),
-      `.${basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
-    );
-    try {
+    return replaceAtomically(dest, async (temp) => {
       const meter = sha256Meter(options.onBytes);
       await receive(url, options, limit, async ([response, body]) => {
         await pipeline(response, body, meter.stream, createWriteStream(temp, { flags: 'wx' }));
@@ -389,11 +377,7 @@ export async function downloadToFile(
       if (options.sha256 !== undefined && sha256 !== options.sha256.toLowerCase()) {
         throw checksumError(label, `SHA-256 is ${sha256}, expected ${options.sha256}`);
       }
-      await rename(temp, dest);
       return { path: dest, size: received, sha256 };
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    });
   });
 }

@@ -121,7 +121,13 @@ export async function verifyInRelease(
   } catch (error) {
     throw signatureError(source, `has an unreadable signature: ${(error as Error).message}`);
   }
-  const result = await openpgp.verify({ message, verificationKeys: keys, date: now });
+  let result: Awaited<ReturnType<typeof openpgp.verify>>;
+  try {
+    result = await openpgp.verify({ message, verificationKeys: keys, date: now });
+  } catch (error) {
+    // A signature packet that parses as armor but not as OpenPGP (found by fuzzing).
+    throw signatureError(source, `has an unreadable signature: ${(error as Error).message}`);
+  }
   let valid = 0;
   for (const signature of result.signatures) {
     if (!hasKey(keys, signature.keyID)) continue;

@@ -18,7 +18,8 @@ import { createGunzip } from 'node:zlib';
 import xz from 'xz-decompress';
 import type { DebianArch } from '../arch.ts';
 import { HookError } from '../errors.ts';
-import { casPath, type RepairReporter, readCached, sha256Of, writeAtomically } from './cache.ts';
+import { writeAtomically } from '../util/atomic-write.ts';
+import { casPath, type RepairReporter, readCached, sha256Of } from './cache.ts';
 import { describeUrl, downloadToFile, HttpError, httpGet, type RetryOptions } from './http.ts';
 import {
   INRELEASE_MAX_BYTES,

@@ -4,11 +4,12 @@
  * registry, or pulled back from one with every blob verified.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HookError } from '../errors.ts';
 import type { Tree } from '../tree/tree.ts';
+import { writeAtomically } from '../util/atomic-write.ts';
 import { sha256Digest, treeToLayer } from './layer.ts';
 import { parseImageConfig, parseImageIndex } from './parse.ts';
 import type { ImageReference } from './reference.ts';
@@ -138,8 +139,7 @@ async function writeBlob(dir: string, blob: { digest: string; data: Uint8Array }
   await mkdir(blobDir, { recursive: true });
   const path = join(blobDir, hex);
   if (existsSync(path)) return;
-  await writeFile(`${path}.tmp`, blob.data);
-  await rename(`${path}.tmp`, path);
+  await writeAtomically(path, blob.data);
 }
 
 /**
@@ -164,8 +164,7 @@ export async function writeOciLayout(image: OciImage, dir: string, options: { ta
     annotations: { [REF_NAME_ANNOTATION]: options.tag },
   });
   const index: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests };
-  await writeFile(`${indexPath}.tmp`, `${JSON.stringify(index)}\n`);
-  await rename(`${indexPath}.tmp`, indexPath);
+  await writeAtomically(indexPath, `${JSON.stringify(index)}\n`);
 }
 
 export interface PushOptions extends RegistryClientOptions {
