@@ -1,8 +1,7 @@
 /** `hook build`: builds the OS artifacts from hook.yaml (or the built-in default spec). */
 import type { Command } from 'commander';
-import { parseArch } from '../arch.ts';
+import { archOption } from '../arch.ts';
 import { build } from '../build/pipeline.ts';
-import { HookError } from '../errors.ts';
 import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 
@@ -37,12 +36,7 @@ export function register(program: Command): void {
       '\nExamples:\n  npx hook build\n  npx hook build hook.yaml --arch aarch64 --out out\n\nEnvironment: SOURCE_DATE_EPOCH overrides the timestamp of every file (default: from the lock).',
     )
     .action(async (specFile: string | undefined, opts: Record<string, string | boolean | undefined>) => {
-      const arch = opts.arch === undefined ? undefined : parseArch(String(opts.arch));
-      if (opts.arch !== undefined && arch === undefined) {
-        throw new HookError('E_USAGE', `Unknown architecture "${opts.arch}"`, {
-          hint: 'Use x86_64 or aarch64.',
-        });
-      }
+      const arch = opts.arch === undefined ? undefined : archOption(String(opts.arch));
       const reporter = createReporter(process.stderr, { quiet: Boolean(opts.quiet) });
       const result = await build({
         specFile,

@@ -1,6 +1,6 @@
 /** `hook image build`: a container image from Debian packages and files, pushed and/or as an OCI layout. */
 import type { Command } from 'commander';
-import { type Arch, parseArch } from '../arch.ts';
+import { type Arch, archOption } from '../arch.ts';
 import { buildContainerImage, publishImage } from '../build/container-image.ts';
 import { HookError } from '../errors.ts';
 import { formatSize } from '../util/size.ts';
@@ -59,7 +59,7 @@ export function register(program: Command): void {
       ].join('\n'),
     )
     .action(async (specFile: string, opts: ImageBuildOptions) => {
-      const arch = archOption(opts.arch);
+      const arch = optionalArch(opts.arch);
       if (opts.push === undefined && opts.ociDir === undefined) {
         throw new HookError('E_USAGE', 'Nowhere to put the image: give --push <ref> and/or --oci-dir <dir>');
       }
@@ -108,12 +108,8 @@ export function register(program: Command): void {
     });
 }
 
-function archOption(value: string | undefined): Arch | undefined {
-  if (value === undefined) return undefined;
-  const arch = parseArch(value);
-  if (!arch)
-    throw new HookError('E_USAGE', `Unknown architecture "${value}"`, { hint: 'Use x86_64 or aarch64.' });
-  return arch;
+function optionalArch(value: string | undefined): Arch | undefined {
+  return value === undefined ? undefined : archOption(value);
 }
 
 async function readStdin(): Promise<string> {

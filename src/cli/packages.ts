@@ -1,13 +1,12 @@
 /** `hook packages resolve|fetch`: the Debian archive client on its own. */
 import type { Command } from 'commander';
-import { type Arch, debianArch, hostArch, parseArch } from '../arch.ts';
+import { type Arch, archOption, debianArch, hostArch } from '../arch.ts';
 import { defaultCacheDir } from '../debian/cache.ts';
 import { fetchPackages } from '../debian/fetch.ts';
 import { loadPackages } from '../debian/load-indexes.ts';
 import { resolve } from '../debian/resolver.ts';
 import { resolveArchiveSettings } from '../debian/sources.ts';
 import type { BinaryPackage } from '../debian/types.ts';
-import { HookError } from '../errors.ts';
 import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 
@@ -19,16 +18,12 @@ interface CommonOptions {
   json?: boolean;
 }
 
-function archOption(value: string | undefined): Arch {
-  if (value === undefined) return hostArch() === 'aarch64' ? 'aarch64' : 'x86_64';
-  const arch = parseArch(value);
-  if (!arch)
-    throw new HookError('E_USAGE', `Unknown architecture "${value}"`, { hint: 'Use amd64 or arm64.' });
-  return arch;
+function archOrHost(value: string | undefined): Arch {
+  return value === undefined ? hostArch() : archOption(value);
 }
 
 async function resolveClosure(names: string[], opts: CommonOptions): Promise<BinaryPackage[]> {
-  const arch = debianArch(archOption(opts.arch));
+  const arch = debianArch(archOrHost(opts.arch));
   const settings = resolveArchiveSettings({ mirror: opts.mirror, suites: opts.suite });
   const reporter = createReporter(process.stderr, { quiet: opts.json === true });
   const done = reporter.stage(`indexes (${settings.suites.join(', ')}, ${arch})`);

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { ARCHES, type Arch, hostArch, parseArch } from '../arch.ts';
+import { ARCHES, type Arch, archOption, hostArch } from '../arch.ts';
 import { HookError } from '../errors.ts';
 import { defaultCmdline, type QemuCommand, qemuCommand } from '../qemu/command.ts';
 import { chooseAccel, findQemuBinary } from '../qemu/host.ts';
@@ -83,14 +83,6 @@ function positiveInteger(what: string): (value: string) => number {
     }
     return number;
   };
-}
-
-function archOption(value: string): Arch {
-  const arch = parseArch(value);
-  if (arch === undefined) {
-    throw new HookError('E_USAGE', `Unknown architecture "${value}": use ${ARCHES.join(' or ')}`);
-  }
-  return arch;
 }
 
 export function register(program: Command): void {
