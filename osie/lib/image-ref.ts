@@ -15,7 +15,8 @@
  * expression: JavaScript's backtracking engine (unlike Go's RE2) can take super-linear time on
  * that expression, and these strings come from the network boot command line.
  *
- * src/oci/reference.ts is the builder's own parser (different needs); it is not this one.
+ * The one parser of image references: the builder's src/oci/reference.ts wraps it (throwing
+ * HookError instead of returning a reason), so the OS and the builder agree on every host rule.
  */
 import { fail, ok, type Parsed, shown } from './parsed.ts';
 
@@ -34,6 +35,10 @@ export interface ImageRef {
   path: string;
   /** The digest when pinned (it wins over a tag, as Docker's ParseDockerRef), else the tag, else `latest`. */
   tag: string;
+  /** The tag as written, if any (a reference may carry both a tag and a digest). */
+  givenTag?: string | undefined;
+  /** The digest as written, if any. */
+  digest?: string | undefined;
 }
 
 const DOMAIN_COMPONENT = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
@@ -103,7 +108,14 @@ export function parseImageRef(text: string): Parsed<ImageRef> {
     0,
     text.length - (digest === undefined ? 0 : digest.length + 1) - (tag === undefined ? 0 : tag.length + 1),
   );
-  return ok({ registry: split.domain, name: givenName, path: split.path, tag: digest ?? tag ?? 'latest' });
+  return ok({
+    registry: split.domain,
+    name: givenName,
+    path: split.path,
+    tag: digest ?? tag ?? 'latest',
+    givenTag: tag,
+    digest,
+  });
 }
 
 /**

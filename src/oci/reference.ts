@@ -1,14 +1,12 @@
 /**
- * Image references (`[registry/]repo[:tag][@digest]`) normalised the way Docker does it
- * (github.com/distribution/reference): a first component naming a host (it has a `.` or a
- * `:`, is `localhost`, or has upper-case letters) is the registry; otherwise the registry is
- * `docker.io` and a single-component repository gets `library/`. Without tag or digest the
- * tag is `latest`.
+ * Image references (`[registry/]repo[:tag][@digest]`) for the builder's OCI client: the OS's
+ * own parser (osie/lib/image-ref.ts, Docker's distribution/reference rules, one rule set for
+ * both), with the tag and the digest kept apart and an invalid reference an E_OCI error.
  */
+import { DOCKER_HUB, parseImageRef } from '../../osie/lib/image-ref.ts';
 import { HookError } from '../errors.ts';
 
-export const DOCKER_HUB = 'docker.io';
-const LEGACY_DOCKER_HUB = 'index.docker.io';
+export { DOCKER_HUB };
 
 export interface ImageReference {
   /** Registry host, with port when given (`docker.io`, `127.0.0.1:5000`). */
@@ -20,74 +18,21 @@ export interface ImageReference {
   digest?: string;
 }
 
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-const HOST_LABEL = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = new RegExp(`^(?:${HOST_LABEL}(?:\\.${HOST_LABEL})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$`);
-const MAX_NAME = 255;
-
 function invalid(raw: string, why: string): HookError {
   return new HookError('E_OCI', `Invalid image reference "${raw}": ${why}`, {
     hint: 'Use [registry/]repository[:tag][@sha256:digest], e.g. ghcr.io/tinkerbell/tink-worker:latest',
   });
 }
 
-/** True when the first path component of a reference names a registry host. */
-function looksLikeHost(component: string): boolean {
-  return (
-    component.includes('.') ||
-    component.includes(':') ||
-    component === 'localhost' ||
-    component.toLowerCase() !== component
-  );
-}
-
 export function parseReference(raw: string): ImageReference {
-  let rest = raw;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw invalid(raw, `bad digest "${digest}"`);
-    if (digest.startsWith('sha256:') && !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-      throw invalid(raw, 'a sha256 digest is 64 lower-case hex digits');
-    }
-  }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw invalid(raw, `bad tag "${tag}"`);
-  }
-  if (rest === '') throw invalid(raw, 'the repository name is empty');
-
-  let registry = DOCKER_HUB;
-  let repository = rest;
-  const slash = rest.indexOf('/');
-  if (slash >= 0 && looksLikeHost(rest.slice(0, slash))) {
-    registry = rest.slice(0, slash);
-    repository = rest.slice(slash + 1);
-    if (!DOMAIN.test(registry)) throw invalid(raw, `bad registry host "${registry}"`);
-  }
-  if (registry === LEGACY_DOCKER_HUB) registry = DOCKER_HUB;
-  if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
-
-  if (repository.toLowerCase() !== repository) throw invalid(raw, 'the repository name must be lower-case');
-  for (const component of repository.split('/')) {
-    if (!COMPONENT.test(component)) throw invalid(raw, `bad repository path component "${component}"`);
-  }
-  if (registry.length + 1 + repository.length > MAX_NAME) {
-    throw invalid(raw, `the name is longer than ${MAX_NAME} characters`);
-  }
-
-  const ref: ImageReference = { registry, repository };
-  if (tag !== undefined) ref.tag = tag;
+  const parsed = parseImageRef(raw);
+  if (!parsed.ok) throw invalid(raw, parsed.reason);
+  const { registry, path, givenTag, digest } = parsed.value;
+  if (registry === '') throw invalid(raw, 'it names no registry host');
+  const ref: ImageReference = { registry, repository: path };
+  if (givenTag !== undefined) ref.tag = givenTag;
   if (digest !== undefined) ref.digest = digest;
-  if (tag === undefined && digest === undefined) ref.tag = 'latest';
+  if (givenTag === undefined && digest === undefined) ref.tag = 'latest';
   return ref;
 }
 
