@@ -13,7 +13,7 @@ import { type PublishedFile, publishSet } from '../src/build/publish.ts';
 import { CHECKSUMMED, stageArtifacts } from '../src/build/stages/artifacts.ts';
 import { gzipDeterministic } from '../src/formats/gzip.ts';
 import { writeTar } from '../src/formats/tar-write.ts';
-import { fileNode, imagePath, Tree } from '../src/tree/tree.ts';
+import { fileNode, Tree, treePath } from '../src/tree/tree.ts';
 
 /** Stages the artifacts and publishes them into outDir, as the build does. */
 async function writeOutputs(input: ArtifactInput & { outDir: string }) {
@@ -57,7 +57,7 @@ const lock: LockFile = {
 
 function input(outDir: string, segments: BuiltSegment[]): ArtifactInput & { outDir: string } {
   const tree = new Tree();
-  tree.set(imagePath('etc/hostname'), fileNode('hook\n'));
+  tree.set(treePath('etc/hostname'), fileNode('hook\n'));
   return {
     outDir,
     arch: 'x86_64',

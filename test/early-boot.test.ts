@@ -13,7 +13,7 @@ import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/build/initramf
 import { decompress } from '../src/formats/compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
 import { zstdFrameEnd } from '../src/formats/zstd-frames.ts';
-import { dirNode, fileNode, type ImagePath, imagePath, type TreeNode } from '../src/tree/tree.ts';
+import { dirNode, fileNode, type TreeNode, type TreePath, treePath } from '../src/tree/tree.ts';
 import { withBootedImage } from './helpers/boot.ts';
 import { buildDefaultImage } from './helpers/built-image.ts';
 
@@ -95,13 +95,13 @@ test('a failing early boot says why on the console and leaves a working shell', 
   const broken = payloads.map((p, i) =>
     i === 1 ? { ...p, compressed: p.compressed.subarray(0, p.compressed.byteLength >> 1) } : p,
   );
-  const carrier: Array<[ImagePath, TreeNode]> = [
-    [imagePath(PAYLOAD_DIR), dirNode(0o700)],
-    ...broken.map((p): [ImagePath, TreeNode] => [
-      imagePath(`${PAYLOAD_DIR}/${p.file}`),
+  const carrier: Array<[TreePath, TreeNode]> = [
+    [treePath(PAYLOAD_DIR), dirNode(0o700)],
+    ...broken.map((p): [TreePath, TreeNode] => [
+      treePath(`${PAYLOAD_DIR}/${p.file}`),
       fileNode(p.compressed),
     ]),
-    [imagePath(PAYLOAD_INDEX), fileNode(index)],
+    [treePath(PAYLOAD_INDEX), fileNode(index)],
   ];
   const pad = (4 - (earlyEnd % 4)) % 4;
   const work = await mkdtemp(join(tmpdir(), 'hook-early-fail-'));

@@ -18,7 +18,7 @@ import { readOciLayout } from '../src/oci/layout.ts';
 import { parseReference } from '../src/oci/reference.ts';
 import { digestOf, RegistryClient } from '../src/oci/registry.ts';
 import { MEDIA_TYPE } from '../src/oci/types.ts';
-import { fileNode, imagePath, symlinkNode, Tree } from '../src/tree/tree.ts';
+import { fileNode, symlinkNode, Tree, treePath } from '../src/tree/tree.ts';
 import { startRegistry } from './helpers/registry.ts';
 
 const CREATED = 1_700_000_000;
@@ -26,8 +26,8 @@ const SKOPEO = '/usr/bin/skopeo';
 
 function helloTree(text = 'hello from hook\n'): Tree {
   const tree = new Tree();
-  tree.set(imagePath('hello.txt'), fileNode(text));
-  tree.set(imagePath('greeting'), symlinkNode('hello.txt'));
+  tree.set(treePath('hello.txt'), fileNode(text));
+  tree.set(treePath('greeting'), symlinkNode('hello.txt'));
   return tree;
 }
 

@@ -66,7 +66,7 @@ test('bad glob: unbalanced bracket, absolute path, empty exclusion, ".."', () =>
     messageOf(file),
     [
       `${file}:3:15: packages[0].include[0]: bad glob "usr/bin/[docker": Missing closing: "]" - use "\\\\]" to match literal characters`,
-      `${file}:6:5: exclude[1]: bad glob "/usr/share/man/**": write it relative to the image root, without the leading "/"`,
+      `${file}:6:5: exclude[1]: bad glob "/usr/share/man/**": write it relative to the root of the OS, without the leading "/"`,
       `${file}:10:7: kernel.modules[1]: bad glob "!": the pattern is empty`,
       `${file}:11:7: kernel.modules[2]: bad glob "kernel/../../etc/**": ".." is not allowed`,
     ].join('\n'),

@@ -34,9 +34,9 @@ interface Bundles {
 async function writeBundles(): Promise<Bundles> {
   const runtime = await qjsRuntime();
   const dir = await mkdtemp(join(tmpdir(), 'hook-osie-'));
-  for (const [imagePath, data] of await bundleOsie()) {
-    if (imagePath.startsWith('usr/lib/hook/') || imagePath.startsWith('usr/bin/')) {
-      await writeFile(join(dir, imagePath.split('/').pop()!), data);
+  for (const [treePath, data] of await bundleOsie()) {
+    if (treePath.startsWith('usr/lib/hook/') || treePath.startsWith('usr/bin/')) {
+      await writeFile(join(dir, treePath.split('/').pop()!), data);
     }
   }
   const [command, ...prefix] = runtime.qjs as [string, ...string[]];

@@ -51,19 +51,19 @@ export function qjsBuildOptions(entry: string, alias: Record<string, string> = {
 /** Image path (e.g. `usr/lib/hook/hook-bootkit.js`) → contents, for every bundle and unit file. */
 export async function bundleOsie(): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
-  for (const [imagePath, entry] of OSIE_BUNDLES) files.set(imagePath, await bundleEntry(imagePath, entry));
-  for (const [imagePath, unitFile] of OSIE_UNIT_FILES) {
-    files.set(imagePath, new Uint8Array(await readFile(join(REPO_ROOT, 'osie', 'units', unitFile))));
+  for (const [treePath, entry] of OSIE_BUNDLES) files.set(treePath, await bundleEntry(treePath, entry));
+  for (const [treePath, unitFile] of OSIE_UNIT_FILES) {
+    files.set(treePath, new Uint8Array(await readFile(join(REPO_ROOT, 'osie', 'units', unitFile))));
   }
   return files;
 }
 
-async function bundleEntry(imagePath: string, entry: string): Promise<Uint8Array> {
+async function bundleEntry(treePath: string, entry: string): Promise<Uint8Array> {
   try {
     const options = qjsBuildOptions(entry);
     // A command on PATH (the docker CLI) runs by itself through its #! line, which holds one
     // argument only: qjs detects the module by its import statements, without -m.
-    if (imagePath.startsWith('usr/bin/')) options.banner = { js: `#!${QJS} ${QJS_FLAGS[0]}` };
+    if (treePath.startsWith('usr/bin/')) options.banner = { js: `#!${QJS} ${QJS_FLAGS[0]}` };
     const result = await build(options);
     const output = result.outputFiles?.[0];
     if (output === undefined) throw new Error('esbuild produced no output');

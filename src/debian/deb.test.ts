@@ -18,7 +18,7 @@ import { after, test } from 'node:test';
 import { pack } from 'tar-stream';
 import { testDeb } from '../../test/fixtures/formats/test-debs.ts';
 import { compress } from '../formats/compress.ts';
-import { imagePath } from '../tree/tree.ts';
+import { treePath } from '../tree/tree.ts';
 import { type DebEntry, readDeb, readDebControl } from './deb.ts';
 
 const UTC = { ...process.env, TZ: 'UTC' };
@@ -84,11 +84,11 @@ function dpkgList(debPath: string): Listed[] {
         owner: `${user}/${group}`,
         size,
         date,
-        path: imagePath(unescapeTar(name)),
+        path: treePath(unescapeTar(name)),
       };
       if (separator && at >= 0) {
         const link = unescapeTar(rest.slice(at + separator.length));
-        record.link = perm.startsWith('h') ? imagePath(link) : link;
+        record.link = perm.startsWith('h') ? treePath(link) : link;
       }
       return record;
     });
@@ -149,7 +149,7 @@ for (const pkg of ['hostname', 'bash', 'systemd']) {
     })
       .split('\n')
       .filter((name) => name !== '' && !name.endsWith('/'))
-      .map((name) => imagePath(name));
+      .map((name) => treePath(name));
     assert.deepEqual([...deb.control.keys()].sort(), ctrlNames.sort());
     const controlFile = execFileSync('dpkg-deb', ['-I', path, 'control']);
     assert.ok(Buffer.from(deb.control.get('control') ?? []).equals(controlFile));
@@ -161,7 +161,7 @@ for (const pkg of ['hostname', 'bash', 'systemd']) {
         .trim()
         .split('\n');
     const sums = new Map(lines('md5sums').map((line) => [line.slice(34), line.slice(0, 32)] as const));
-    const conffiles = new Set(lines('conffiles').map((line) => imagePath(line)));
+    const conffiles = new Set(lines('conffiles').map((line) => treePath(line)));
     const files = deb.data.filter((e) => e.type === 'file' && !conffiles.has(e.path));
     assert.equal(files.length, sums.size);
     for (const file of files)

@@ -8,13 +8,13 @@ import { HookError, isHookError } from '../errors.ts';
 import { type ArMember, readAr } from '../formats/ar.ts';
 import { type CompressionKind, decompress } from '../formats/compress.ts';
 import { readTar, type TarEntry } from '../formats/tar-read.ts';
-import { type ImagePath, imagePath, PERMISSION_BITS } from '../tree/tree.ts';
+import { PERMISSION_BITS, type TreePath, treePath } from '../tree/tree.ts';
 import { parseDeb822, type Stanza } from './deb822.ts';
 
 /** A data.tar entry as the image sees it: a normalized path, permission bits, resolved links. */
 export interface DebEntry extends Pick<TarEntry, 'type' | 'uid' | 'gid' | 'uname' | 'gname' | 'mtime'> {
   /** Normalized image path; `''` for the data archive's `./`. */
-  path: ImagePath;
+  path: TreePath;
   /** Permission bits (`07777`). */
   mode: number;
   /** Symlink target as written, or for a hard link the normalized path of its target. */
@@ -164,12 +164,12 @@ function toDebEntry(entry: TarEntry, source: string): DebEntry {
 }
 
 /** Normalizes a path of the archive, refusing any `..` component (they could escape the root). */
-function safePath(raw: string, entryName: string, source: string): ImagePath {
+function safePath(raw: string, entryName: string, source: string): TreePath {
   if (raw.split('/').includes('..') || raw.includes('\0')) {
     throw new HookError(
       'E_UNSAFE_PATH',
       `Refusing entry "${entryName}" of ${source}: "${raw}" contains ".." and could escape the image root`,
     );
   }
-  return imagePath(raw);
+  return treePath(raw);
 }

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileNode, type ImagePath, imagePath, symlinkNode, Tree, type TreeNode } from '../tree/tree.ts';
+import { fileNode, symlinkNode, Tree, type TreeNode, type TreePath, treePath } from '../tree/tree.ts';
 import { compress } from './compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from './cpio.ts';
 
@@ -24,7 +24,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 /** A tree with every node kind, odd modes, a hard-link pair and non-root owners. */
 function sampleTree(): Tree {
   const tree = new Tree();
-  const p = imagePath;
+  const p = treePath;
   tree.set(p('etc'), { kind: 'dir', mode: 0o755, uid: 0, gid: 0 });
   tree.set(p('etc/hostname'), fileNode('hook\n', 0o644));
   tree.set(p('home/user'), { kind: 'dir', mode: 0o700, uid: 1000, gid: 1000 });
@@ -45,7 +45,7 @@ function sampleTree(): Tree {
   return tree;
 }
 
-function archive(entries: Iterable<[ImagePath, TreeNode]>, inodeBase?: number): Buffer {
+function archive(entries: Iterable<[TreePath, TreeNode]>, inodeBase?: number): Buffer {
   return Buffer.concat([...writeCpio(entries, { mtime: MTIME, inodeBase }), cpioTrailer()]);
 }
 
@@ -215,8 +215,8 @@ test('concatenated zstd segments: each reads back with zstd -dc | cpio -t, the w
 });
 
 test('readCpio skips zero padding between archives and refuses garbage', () => {
-  const one = archive([[imagePath('a'), fileNode('1')]]);
-  const two = archive([[imagePath('b'), fileNode('22')]], 100);
+  const one = archive([[treePath('a'), fileNode('1')]]);
+  const two = archive([[treePath('b'), fileNode('22')]], 100);
   const padded = Buffer.concat([one, Buffer.alloc(512 - (one.byteLength % 512)), two]);
   assert.deepEqual(
     readCpio(padded).map((e) => [e.name, e.ino, Buffer.from(e.data).toString()]),
@@ -233,7 +233,7 @@ test('readCpio skips zero padding between archives and refuses garbage', () => {
 });
 
 test('writeCpio refuses values that do not fit the newc header', () => {
-  assert.throws(() => writeCpio([[imagePath('x'), fileNode('', 0o644, 2 ** 32)]], { mtime: MTIME }), {
+  assert.throws(() => writeCpio([[treePath('x'), fileNode('', 0o644, 2 ** 32)]], { mtime: MTIME }), {
     code: 'E_ARCHIVE_FORMAT',
     message: /"x": uid 4294967296 does not fit/,
   });

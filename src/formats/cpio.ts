@@ -11,7 +11,7 @@
  * segment keep inode numbers unique across the whole image anyway.
  */
 import { HookError } from '../errors.ts';
-import type { FileContent, ImagePath, TreeNode } from '../tree/tree.ts';
+import type { FileContent, TreeNode, TreePath } from '../tree/tree.ts';
 
 export interface CpioWriteOptions {
   /** mtime of every entry, seconds since the epoch (SOURCE_DATE_EPOCH). */
@@ -71,7 +71,7 @@ interface HeaderFields {
  * chunks to concatenate; file data are passed through without a copy. The total length is
  * a multiple of 4.
  */
-export function writeCpio(entries: Iterable<[ImagePath, TreeNode]>, options: CpioWriteOptions): Uint8Array[] {
+export function writeCpio(entries: Iterable<[TreePath, TreeNode]>, options: CpioWriteOptions): Uint8Array[] {
   const list = [...entries];
   const linkCount = countLinks(list);
   const lastLink = lastLinkIndex(list);
@@ -132,7 +132,7 @@ function entryData(node: TreeNode, carriesData: boolean): Uint8Array {
   return new Uint8Array(0);
 }
 
-function countLinks(list: Array<[ImagePath, TreeNode]>): Map<FileContent, number> {
+function countLinks(list: Array<[TreePath, TreeNode]>): Map<FileContent, number> {
   const counts = new Map<FileContent, number>();
   for (const [, node] of list) {
     if (node.kind === 'file') counts.set(node.content, (counts.get(node.content) ?? 0) + 1);
@@ -140,7 +140,7 @@ function countLinks(list: Array<[ImagePath, TreeNode]>): Map<FileContent, number
   return counts;
 }
 
-function lastLinkIndex(list: Array<[ImagePath, TreeNode]>): Map<FileContent, number> {
+function lastLinkIndex(list: Array<[TreePath, TreeNode]>): Map<FileContent, number> {
   const last = new Map<FileContent, number>();
   list.forEach(([, node], index) => {
     if (node.kind === 'file') last.set(node.content, index);
@@ -149,7 +149,7 @@ function lastLinkIndex(list: Array<[ImagePath, TreeNode]>): Map<FileContent, num
 }
 
 function linkCountOf(
-  path: ImagePath,
+  path: TreePath,
   node: TreeNode,
   links: Map<FileContent, number>,
   subdirs: Map<string, number>,
@@ -160,7 +160,7 @@ function linkCountOf(
 }
 
 /** A directory's link count is 2 plus its subdirectories (as `stat` would say). */
-function countSubdirectories(list: Array<[ImagePath, TreeNode]>): Map<string, number> {
+function countSubdirectories(list: Array<[TreePath, TreeNode]>): Map<string, number> {
   const counts = new Map<string, number>();
   for (const [path, node] of list) {
     if (node.kind !== 'dir' || path === '') continue;

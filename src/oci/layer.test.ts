@@ -6,28 +6,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { fileNode, imagePath, symlinkNode, Tree } from '../tree/tree.ts';
+import { fileNode, symlinkNode, Tree, treePath } from '../tree/tree.ts';
 import { treeToLayer } from './layer.ts';
 
 const EPOCH = 1_700_000_000;
 
 function sampleTree(): Tree {
   const tree = new Tree();
-  tree.set(imagePath('etc/hostname'), fileNode('hook\n'));
-  tree.set(imagePath('usr/bin/tool'), fileNode('#!/bin/sh\necho hi\n', 0o4755, 0, 0));
+  tree.set(treePath('etc/hostname'), fileNode('hook\n'));
+  tree.set(treePath('usr/bin/tool'), fileNode('#!/bin/sh\necho hi\n', 0o4755, 0, 0));
   const shared = fileNode('same inode\n', 0o644, 1000, 1000);
-  tree.set(imagePath('usr/lib/a'), shared);
-  tree.set(imagePath('usr/lib/b'), { ...shared }); // same content object: a hard link
-  tree.set(imagePath('bin'), symlinkNode('usr/bin'));
-  tree.set(imagePath('dev/console'), { kind: 'char', mode: 0o600, major: 5, minor: 1, uid: 0, gid: 5 });
-  tree.set(imagePath('dev/sda'), { kind: 'block', mode: 0o660, major: 8, minor: 0, uid: 0, gid: 6 });
-  tree.set(imagePath('run/initctl'), { kind: 'fifo', mode: 0o600, uid: 0, gid: 0 });
-  tree.set(imagePath('secret'), fileNode('x', 0o000));
-  tree.set(imagePath(`${'d'.repeat(90)}/${'f'.repeat(90)}`), fileNode('long path'));
-  tree.set(imagePath('usr/share/ünïcode'), fileNode('utf-8 name'));
-  tree.set(imagePath('long-link'), symlinkNode(`/${'t'.repeat(150)}`));
-  tree.mkdirp(imagePath('tmp'));
-  tree.set(imagePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  tree.set(treePath('usr/lib/a'), shared);
+  tree.set(treePath('usr/lib/b'), { ...shared }); // same content object: a hard link
+  tree.set(treePath('bin'), symlinkNode('usr/bin'));
+  tree.set(treePath('dev/console'), { kind: 'char', mode: 0o600, major: 5, minor: 1, uid: 0, gid: 5 });
+  tree.set(treePath('dev/sda'), { kind: 'block', mode: 0o660, major: 8, minor: 0, uid: 0, gid: 6 });
+  tree.set(treePath('run/initctl'), { kind: 'fifo', mode: 0o600, uid: 0, gid: 0 });
+  tree.set(treePath('secret'), fileNode('x', 0o000));
+  tree.set(treePath(`${'d'.repeat(90)}/${'f'.repeat(90)}`), fileNode('long path'));
+  tree.set(treePath('usr/share/ünïcode'), fileNode('utf-8 name'));
+  tree.set(treePath('long-link'), symlinkNode(`/${'t'.repeat(150)}`));
+  tree.mkdirp(treePath('tmp'));
+  tree.set(treePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
   return tree;
 }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import tarStream from 'tar-stream';
-import type { FileContent, ImagePath, Tree, TreeNode } from '../tree/tree.ts';
+import type { FileContent, Tree, TreeNode, TreePath } from '../tree/tree.ts';
 
 const gzipAsync = promisify(gzipCallback);
 
@@ -47,10 +47,10 @@ const TYPE_BITS: Record<TreeNode['kind'], number> = {
 };
 
 function headerFor(
-  path: ImagePath,
+  path: TreePath,
   node: TreeNode,
   mtime: Date,
-  firstLinkOf: Map<FileContent, ImagePath>,
+  firstLinkOf: Map<FileContent, TreePath>,
 ): { header: Partial<tarStream.Header> & { name: string }; body?: Uint8Array } {
   const mode = (node.kind === 'symlink' ? 0o777 : node.mode) | TYPE_BITS[node.kind];
   const base = { name: path, mode, uid: node.uid, gid: node.gid, mtime, uname: '', gname: '' };
@@ -95,7 +95,7 @@ export async function treeToTar(tree: Tree, mtimeSeconds: number): Promise<Uint8
     pack.on('error', reject);
   });
   const mtime = new Date(mtimeSeconds * 1000);
-  const firstLinkOf = new Map<FileContent, ImagePath>();
+  const firstLinkOf = new Map<FileContent, TreePath>();
   for (const [path, node] of tree.entries()) {
     if (path === '') continue;
     const { header, body } = headerFor(path, node, mtime, firstLinkOf);

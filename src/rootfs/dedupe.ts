@@ -4,7 +4,7 @@
  * are merged, so no path changes its metadata.
  */
 import { createHash } from 'node:crypto';
-import type { FileContent, ImagePath, Tree } from '../tree/tree.ts';
+import type { FileContent, Tree, TreePath } from '../tree/tree.ts';
 
 export interface DedupeStats {
   linkedFiles: number;
@@ -29,7 +29,7 @@ export function dedupeFiles(tree: Tree, minSize = 1024): DedupeStats {
     } else if (first !== node.content) {
       stats.linkedFiles++;
       stats.savedBytes += node.content.data.byteLength;
-      tree.set(path as ImagePath, { ...node, content: first });
+      tree.set(path as TreePath, { ...node, content: first });
     }
   }
   return stats;

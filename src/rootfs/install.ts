@@ -6,7 +6,7 @@
 import type { DebEntry } from '../debian/deb.ts';
 import { HookError } from '../errors.ts';
 import { pathFilter } from '../tree/path-filter.ts';
-import { type ImagePath, ROOT, symlinkNode, type Tree, type TreeNode } from '../tree/tree.ts';
+import { ROOT, symlinkNode, type Tree, type TreeNode, type TreePath } from '../tree/tree.ts';
 
 export interface InstallFilter {
   include: readonly string[];
@@ -14,7 +14,7 @@ export interface InstallFilter {
 }
 
 /** Which package put each path in the tree (for `hook inspect` and segmenting). */
-export type Ownership = Map<ImagePath, string>;
+export type Ownership = Map<TreePath, string>;
 
 /** Directories that are symlinks into /usr in a merged-/usr system. */
 export function mergedUsrLinks(debianArch: string): Array<[string, string]> {
@@ -29,8 +29,8 @@ export function mergedUsrLinks(debianArch: string): Array<[string, string]> {
 
 export function createMergedUsr(tree: Tree, debianArch: string): void {
   for (const [link, target] of mergedUsrLinks(debianArch)) {
-    tree.mkdirp(target as ImagePath);
-    tree.set(link as ImagePath, symlinkNode(target));
+    tree.mkdirp(target as TreePath);
+    tree.set(link as TreePath, symlinkNode(target));
   }
 }
 
@@ -90,7 +90,7 @@ function nodeFor(tree: Tree, packageName: string, entry: DebEntry): TreeNode | u
     case 'symlink':
       return { kind: 'symlink', target: entry.linkTarget ?? '', ...owner };
     case 'hardlink': {
-      const linked = tree.get(tree.resolveParents((entry.linkTarget ?? '') as ImagePath));
+      const linked = tree.get(tree.resolveParents((entry.linkTarget ?? '') as TreePath));
       if (linked?.kind !== 'file') {
         // The target was filtered out: nothing to link to, and the path is not wanted either.
         return undefined;

@@ -27,7 +27,7 @@ const COVERED: Array<[RegExp, string]> = [
   ],
   [
     /\bdpkg-maintscript-helper\b|\bdpkg-trigger\b|\bdeb-triggers\b/,
-    'dpkg bookkeeping (no dpkg database in the image)',
+    'dpkg bookkeeping (no dpkg database in the OS)',
   ],
   [/\bpam-auth-update\b/, 'PAM (consoles start a shell directly)'],
   [/\binvoke-rc\.d\b|\bupdate-rc\.d\b/, 'SysV init (systemd only)'],

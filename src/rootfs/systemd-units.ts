@@ -3,7 +3,7 @@
  * from the units' [Install] sections and written as symlinks under /etc/systemd/system.
  */
 import { HookError } from '../errors.ts';
-import { type ImagePath, imagePath, symlinkNode, type Tree } from '../tree/tree.ts';
+import { symlinkNode, type Tree, type TreePath, treePath } from '../tree/tree.ts';
 
 const UNIT_DIRS = ['etc/systemd/system', 'usr/lib/systemd/system', 'lib/systemd/system'];
 
@@ -45,13 +45,13 @@ export function parseInstallSection(text: string): InstallSection {
 }
 
 /** Finds a unit file (or its template `foo@.service` for `foo@bar.service`). */
-export function findUnit(tree: Tree, unit: string): { path: ImagePath; text: string } | undefined {
+export function findUnit(tree: Tree, unit: string): { path: TreePath; text: string } | undefined {
   const candidates = [unit];
   const at = unit.indexOf('@');
   if (at > 0) candidates.push(`${unit.slice(0, at + 1)}${unit.slice(unit.lastIndexOf('.'))}`);
   for (const name of candidates) {
     for (const dir of UNIT_DIRS) {
-      const path = tree.resolveParents(imagePath(`${dir}/${name}`));
+      const path = tree.resolveParents(treePath(`${dir}/${name}`));
       const node = tree.get(path);
       if (node?.kind === 'file') return { path, text: new TextDecoder().decode(node.content.data) };
     }
@@ -65,7 +65,7 @@ export function enableUnit(tree: Tree, unit: string, seen = new Set<string>()): 
   seen.add(unit);
   const found = findUnit(tree, unit);
   if (!found) {
-    throw new HookError('E_SPEC', `Cannot enable systemd unit ${unit}: no such unit file in the image`, {
+    throw new HookError('E_SPEC', `Cannot enable systemd unit ${unit}: no such unit file in the OS`, {
       hint: 'Check the unit name and that the package providing it is in `packages:`.',
     });
   }
@@ -75,7 +75,7 @@ export function enableUnit(tree: Tree, unit: string, seen = new Set<string>()): 
     isTemplate && install.defaultInstance ? unit.replace('@.', `@${install.defaultInstance}.`) : unit;
   const linkTarget = `/${found.path}`;
   const link = (dir: string, name: string) =>
-    tree.set(imagePath(`etc/systemd/system/${dir}${name}`), symlinkNode(linkTarget));
+    tree.set(treePath(`etc/systemd/system/${dir}${name}`), symlinkNode(linkTarget));
   for (const target of install.wantedBy) link(`${target}.wants/`, instance);
   for (const target of install.requiredBy) link(`${target}.requires/`, instance);
   for (const target of install.upheldBy) link(`${target}.upholds/`, instance);
@@ -85,9 +85,9 @@ export function enableUnit(tree: Tree, unit: string, seen = new Set<string>()): 
 
 /** `systemctl mask <unit>`. */
 export function maskUnit(tree: Tree, unit: string): void {
-  tree.set(imagePath(`etc/systemd/system/${unit}`), symlinkNode('/dev/null'));
+  tree.set(treePath(`etc/systemd/system/${unit}`), symlinkNode('/dev/null'));
 }
 
 export function setDefaultTarget(tree: Tree, target: string): void {
-  tree.set(imagePath('etc/systemd/system/default.target'), symlinkNode(`/usr/lib/systemd/system/${target}`));
+  tree.set(treePath('etc/systemd/system/default.target'), symlinkNode(`/usr/lib/systemd/system/${target}`));
 }

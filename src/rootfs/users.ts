@@ -4,7 +4,7 @@
  * (from /usr/lib/sysusers.d) at boot.
  */
 import { HookError } from '../errors.ts';
-import { fileNode, imagePath, type Tree } from '../tree/tree.ts';
+import { fileNode, type Tree, treePath } from '../tree/tree.ts';
 
 export interface UserSpec {
   name: string;
@@ -110,11 +110,11 @@ export function writeUsersAndGroups(
   const shadow = users.map((u) => record([u.name, u.password ?? '!*', 0, 0, 99999, 7, '', '', '']));
   const group = groups.map((g) => record([g.name, 'x', g.gid, (members.get(g.name) ?? []).join(',')]));
   const gshadow = groups.map((g) => record([g.name, '!', '', (members.get(g.name) ?? []).join(',')]));
-  tree.set(imagePath('etc/passwd'), fileNode(lines(passwd), 0o644));
-  tree.set(imagePath('etc/group'), fileNode(lines(group), 0o644));
-  tree.set(imagePath('etc/shadow'), fileNode(lines(shadow), 0o640, 0, 42));
-  tree.set(imagePath('etc/gshadow'), fileNode(lines(gshadow), 0o640, 0, 42));
-  tree.mkdirp(imagePath('root'), 0o700);
+  tree.set(treePath('etc/passwd'), fileNode(lines(passwd), 0o644));
+  tree.set(treePath('etc/group'), fileNode(lines(group), 0o644));
+  tree.set(treePath('etc/shadow'), fileNode(lines(shadow), 0o640, 0, 42));
+  tree.set(treePath('etc/gshadow'), fileNode(lines(gshadow), 0o640, 0, 42));
+  tree.mkdirp(treePath('root'), 0o700);
 }
 
 function mergeByName<T extends { name: string }>(base: readonly T[], extra: readonly T[]): T[] {

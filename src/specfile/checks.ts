@@ -7,7 +7,7 @@
 import picomatch from 'picomatch';
 import { isModulePath, moduleNameFromPath } from '../kernel/modinfo.ts';
 import { findUnit } from '../rootfs/systemd-units.ts';
-import { imagePath, type Tree } from '../tree/tree.ts';
+import { type Tree, treePath } from '../tree/tree.ts';
 import { suggest } from '../util/suggest.ts';
 import { type DocPath, formatDocPath, type LoadedSpec, SpecError, type SpecProblem } from './load.ts';
 
@@ -231,9 +231,9 @@ export function checkUnits(
 export function unitNames(tree: Tree): Set<string> {
   const names = new Set<string>();
   for (const dir of UNIT_DIRS) {
-    const resolved = tree.resolveParents(imagePath(`${dir}/x`));
+    const resolved = tree.resolveParents(treePath(`${dir}/x`));
     const parent = resolved.slice(0, resolved.lastIndexOf('/'));
-    for (const child of tree.children(imagePath(parent))) {
+    for (const child of tree.children(treePath(parent))) {
       const name = child.slice(child.lastIndexOf('/') + 1);
       const node = tree.get(child);
       if (UNIT_FILE.test(name) && (node?.kind === 'file' || node?.kind === 'symlink')) names.add(name);
@@ -245,7 +245,7 @@ export function unitNames(tree: Tree): Set<string> {
 /** The unit a link in a unit folder points to (`dbus-org.freedesktop.resolve1.service` → …). */
 function aliasTarget(tree: Tree, unit: string): string | undefined {
   for (const dir of UNIT_DIRS) {
-    const node = tree.get(tree.resolveParents(imagePath(`${dir}/${unit}`)));
+    const node = tree.get(tree.resolveParents(treePath(`${dir}/${unit}`)));
     if (node?.kind === 'symlink' && node.target !== '/dev/null') {
       return node.target.slice(node.target.lastIndexOf('/') + 1);
     }

@@ -11,7 +11,7 @@ import { isHookError } from '../errors.ts';
 import { MAX_ALIASES, MAX_DEPTH, MAX_SPEC_BYTES, nestingProblem } from './limits.ts';
 import { loadSpec, parseSpec, SpecError } from './load.ts';
 import { unitNameProblem } from './names.ts';
-import { normalizeGlob, normalizeImagePath } from './paths.ts';
+import { normalizeGlob, normalizeOsPath } from './paths.ts';
 
 function specIn(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hook-hostile-'));
@@ -178,7 +178,7 @@ test('paths naming the root, a directory, a parent or an absolute place are refu
     '5:13 files[0].path: bad path "usr/.": it ends with "/.", which names a directory: give the path of the file itself',
     '6:13 files[1].path: bad path ".": it names the image root, not a file',
     '7:13 files[2].path: bad path "etc/../../x": ".." is not allowed',
-    '8:13 files[3].path: bad path "/etc/x": write it relative to the image root, without the leading "/"',
+    '8:13 files[3].path: bad path "/etc/x": write it relative to the root of the OS, without the leading "/"',
     '9:13 files[4].path: bad path "usr": /usr is a directory every image needs; a file or link there would replace it and everything in it',
     '10:13 files[5].path: bad path "etc/a\\nb": it contains a control character (U+000A)',
     '12:13 symlinks[0].path: bad path "lib": /lib is a directory every image needs; a file or link there would replace it and everything in it',
@@ -394,11 +394,11 @@ test('40 000 keys in one mapping load in linear time (yaml uniqueKeys is quadrat
   assert.deepEqual(problems(dup), ['6:5 YAML syntax: Map keys must be unique']);
 });
 
-test('normalizeImagePath and normalizeGlob', () => {
-  assert.deepEqual(normalizeImagePath('./etc//x'), { value: 'etc/x' });
-  assert.deepEqual(normalizeImagePath('etc/./x'), { value: 'etc/x' });
+test('normalizeOsPath and normalizeGlob', () => {
+  assert.deepEqual(normalizeOsPath('./etc//x'), { value: 'etc/x' });
+  assert.deepEqual(normalizeOsPath('etc/./x'), { value: 'etc/x' });
   assert.deepEqual(normalizeGlob('./usr//share/doc/**'), { value: 'usr/share/doc/**' });
-  assert.equal(normalizeImagePath(`etc/${'a'.repeat(256)}`).problem?.includes('255'), true);
-  assert.equal(normalizeImagePath(`${'a/'.repeat(2100)}x`).problem?.includes('4095'), true);
+  assert.equal(normalizeOsPath(`etc/${'a'.repeat(256)}`).problem?.includes('255'), true);
+  assert.equal(normalizeOsPath(`${'a/'.repeat(2100)}x`).problem?.includes('4095'), true);
   assert.ok(isHookError(new SpecError([])));
 });

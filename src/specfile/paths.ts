@@ -11,7 +11,7 @@ export type Checked = { value: string; problem?: undefined } | { value?: undefin
 const MAX_PATH_BYTES = 4095;
 const MAX_NAME_BYTES = 255;
 
-const RELATIVE = 'write it relative to the image root, without the leading "/"';
+const RELATIVE = 'write it relative to the root of the OS, without the leading "/"';
 
 /** The first control character of `text`, as U+XXXX, or undefined. */
 export function controlCharacter(text: string): string | undefined {
@@ -50,7 +50,7 @@ function segments(raw: string, what: 'path' | 'pattern'): { parts: string[] } | 
 }
 
 /** A file or link path inside the image: `./etc//x` → `etc/x`. */
-export function normalizeImagePath(raw: string): Checked {
+export function normalizeOsPath(raw: string): Checked {
   const split = segments(raw, 'path');
   if ('problem' in split) return { problem: split.problem };
   const value = split.parts.join('/');

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import {
   DEFAULT_EXCLUDE,
   globProblem,
-  imagePathProblem,
   JSON_SCHEMA_FILE,
   jsonSchemaText,
+  osPathProblem,
   parseMode,
   specSchema,
 } from './schema.ts';
@@ -181,11 +181,11 @@ test('globProblem: valid globs pass, broken ones say why', () => {
   assert.match(globProblem('*(a') ?? '', /Missing closing/);
 });
 
-test('imagePathProblem refuses absolute, climbing and empty paths', () => {
-  assert.equal(imagePathProblem('usr/sbin/iptables'), undefined);
-  assert.notEqual(imagePathProblem('/usr/sbin/iptables'), undefined);
-  assert.notEqual(imagePathProblem('usr/../../etc'), undefined);
-  assert.notEqual(imagePathProblem(''), undefined);
+test('osPathProblem refuses absolute, climbing and empty paths', () => {
+  assert.equal(osPathProblem('usr/sbin/iptables'), undefined);
+  assert.notEqual(osPathProblem('/usr/sbin/iptables'), undefined);
+  assert.notEqual(osPathProblem('usr/../../etc'), undefined);
+  assert.notEqual(osPathProblem(''), undefined);
 });
 
 test('parseMode reads octal digits and takes numbers as the mode', () => {

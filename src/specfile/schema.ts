@@ -24,7 +24,7 @@ import {
   unitNameProblem,
   VERSION_PATTERN,
 } from './names.ts';
-import { type Checked, canonicalPath, controlCharacter, normalizeGlob, normalizeImagePath } from './paths.ts';
+import { type Checked, canonicalPath, controlCharacter, normalizeGlob, normalizeOsPath } from './paths.ts';
 
 const PACKAGE_JSON = repoPath('package.json');
 export const JSON_SCHEMA_FILE = repoPath('hook.schema.json');
@@ -62,8 +62,8 @@ function checkGlob(raw: string): Checked {
 }
 
 /** Why a path inside the image is unusable, or undefined when it is fine. */
-export function imagePathProblem(path: string): string | undefined {
-  return normalizeImagePath(path).problem;
+export function osPathProblem(path: string): string | undefined {
+  return normalizeOsPath(path).problem;
 }
 
 /**
@@ -106,7 +106,7 @@ const modulePattern = normalizedString('glob', (value) => {
   const checked = checkGlob(negated ? value.slice(1) : value);
   return checked.problem === undefined ? { value: negated ? `!${checked.value}` : checked.value } : checked;
 });
-const imagePath = normalizedString('path', normalizeImagePath);
+const osPath = normalizedString('path', normalizeOsPath);
 const absolutePath = checkedString('path', accountPathProblem);
 
 const OWNER_PATTERN = /^([a-z_][a-z0-9_.-]*|\d+):([a-z_][a-z0-9_.-]*|\d+)$/;
@@ -261,7 +261,7 @@ const userSchema = z.strictObject({
 });
 
 const symlinkSchema = z.strictObject({
-  path: imagePath.describe('Where the link is, relative to the image root.'),
+  path: osPath.describe('Where the link is, relative to the root of the OS.'),
   target: checkedString('link target', linkTargetProblem).describe(
     'What the link points to, as written into the link.',
   ),
@@ -269,7 +269,7 @@ const symlinkSchema = z.strictObject({
 
 const fileSchema = z
   .strictObject({
-    path: imagePath.describe('Where the file goes, relative to the image root.'),
+    path: osPath.describe('Where the file goes, relative to the root of the OS.'),
     content: z.string().optional().describe('The file content.'),
     source: z.string().min(1).optional().describe('A file to copy, relative to the spec file.'),
     mode: mode.optional(),
@@ -304,7 +304,7 @@ const sizeBudget = z
   .transform((value) => parseSize(value) ?? 0)
   .prefault(DEFAULT_SIZE_BUDGET)
   .meta({
-    description: 'Uncompressed image size limit: "400MiB", "1GiB" or bytes.',
+    description: 'Limit on the uncompressed size of the OS (it lives in RAM): "400MiB", "1GiB" or bytes.',
     default: DEFAULT_SIZE_BUDGET,
   });
 
@@ -497,7 +497,7 @@ export const specSchema = z
       .array(symlinkSchema)
       .prefault([])
       .describe('Links that maintainer scripts would have made (alternatives).'),
-    files: z.array(fileSchema).prefault([]).describe('Files added to the image.'),
+    files: z.array(fileSchema).prefault([]).describe('Files added to the OS.'),
     systemd: systemdSchema,
     sizeBudget,
     compression: z.enum(['zstd', 'gzip']).default('zstd').describe('Initramfs compression.'),
@@ -507,7 +507,7 @@ export const specSchema = z
       .prefault({}),
   })
   .superRefine(crossChecks)
-  .describe('HookOS image specification (hook.yaml)');
+  .describe('HookOS specification (hook.yaml)');
 
 /** A validated spec with every default filled in. `files[].source` is an absolute path once loaded. */
 export type Spec = z.output<typeof specSchema>;

@@ -1,8 +1,8 @@
 /** Include/exclude path globs on image paths (`usr/share/doc/**`), as the spec writes them. */
 import picomatch from 'picomatch';
-import type { ImagePath } from './tree.ts';
+import type { TreePath } from './tree.ts';
 
-export type PathPredicate = (path: ImagePath) => boolean;
+export type PathPredicate = (path: TreePath) => boolean;
 
 const GLOB_OPTIONS = { dot: true } as const;
 
@@ -23,7 +23,7 @@ function stripSlash(glob: string): string {
 export function pathFilter(include: readonly string[], exclude: readonly string[]) {
   const included = include.length === 0 ? () => true : globMatcher(include);
   const excluded = globMatcher(exclude);
-  return (path: ImagePath, isDir: boolean): boolean => {
+  return (path: TreePath, isDir: boolean): boolean => {
     if (excluded(path)) return false;
     return isDir || included(path);
   };

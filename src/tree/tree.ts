@@ -1,5 +1,5 @@
 /**
- * The in-memory filesystem tree the image is assembled in. Nothing is written to the host:
+ * The in-memory filesystem tree the OS is assembled in. Nothing is written to the host:
  * entries come from `.deb` data archives, the spec and the kernel, and the tree is written
  * out as cpio (initramfs) or tar (OCI layers) with exact modes, owners and device numbers.
  *
@@ -8,38 +8,38 @@
  */
 import { HookError } from '../errors.ts';
 
-/** A normalized path inside the image: relative to `/`, no leading slash, no `.`/`..`; `''` is the root. */
-export type ImagePath = string & { readonly __brand: 'ImagePath' };
+/** A normalized path inside the tree (the OS, or a container image's layer): relative to `/`, no leading slash, no `.`/`..`; `''` is the root. */
+export type TreePath = string & { readonly __brand: 'TreePath' };
 
-export const ROOT = '' as ImagePath;
+export const ROOT = '' as TreePath;
 
 /**
  * Normalizes a path found in an archive or a spec (`./usr/bin/x`, `/etc/y`, `usr//z/`) to an
- * ImagePath. A path that would climb above the root is refused.
+ * TreePath. A path that would climb above the root is refused.
  */
-export function imagePath(raw: string): ImagePath {
+export function treePath(raw: string): TreePath {
   const parts: string[] = [];
   for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      throw new HookError('E_UNSAFE_PATH', `Refusing path "${raw}": it climbs above the image root`);
+      throw new HookError('E_UNSAFE_PATH', `Refusing path "${raw}": it climbs above the root`);
     }
     parts.push(part);
   }
-  return parts.join('/') as ImagePath;
+  return parts.join('/') as TreePath;
 }
 
-export function parentOf(path: ImagePath): ImagePath {
+export function parentOf(path: TreePath): TreePath {
   const slash = path.lastIndexOf('/');
-  return (slash < 0 ? '' : path.slice(0, slash)) as ImagePath;
+  return (slash < 0 ? '' : path.slice(0, slash)) as TreePath;
 }
 
-export function baseName(path: ImagePath): string {
+export function baseName(path: TreePath): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-export function joinImagePath(dir: ImagePath, name: string): ImagePath {
-  return imagePath(dir === '' ? name : `${dir}/${name}`);
+export function joinTreePath(dir: TreePath, name: string): TreePath {
+  return treePath(dir === '' ? name : `${dir}/${name}`);
 }
 
 export interface FileContent {
@@ -75,17 +75,17 @@ export function symlinkNode(target: string, uid = 0, gid = 0): TreeNode {
 }
 
 export class Tree {
-  readonly #nodes = new Map<ImagePath, TreeNode>([[ROOT, dirNode()]]);
+  readonly #nodes = new Map<TreePath, TreeNode>([[ROOT, dirNode()]]);
 
   get size(): number {
     return this.#nodes.size;
   }
 
-  get(path: ImagePath): TreeNode | undefined {
+  get(path: TreePath): TreeNode | undefined {
     return this.#nodes.get(path);
   }
 
-  has(path: ImagePath): boolean {
+  has(path: TreePath): boolean {
     return this.#nodes.has(path);
   }
 
@@ -93,31 +93,31 @@ export class Tree {
    * Resolves symlinks in the directory part of `path` (not the last component), so that
    * writing `bin/ls` lands in `usr/bin/ls` once `bin -> usr/bin` exists (merged /usr).
    */
-  resolveParents(path: ImagePath): ImagePath {
+  resolveParents(path: TreePath): TreePath {
     if (path === ROOT) return path;
     const parts = path.split('/');
     let current = ROOT;
     for (let i = 0; i < parts.length - 1; i++) {
-      current = joinImagePath(current, parts[i] as string);
+      current = joinTreePath(current, parts[i] as string);
       current = this.#followSymlinks(current, 0);
     }
-    return joinImagePath(current, parts[parts.length - 1] as string);
+    return joinTreePath(current, parts[parts.length - 1] as string);
   }
 
-  #followSymlinks(path: ImagePath, depth: number): ImagePath {
+  #followSymlinks(path: TreePath, depth: number): TreePath {
     const node = this.#nodes.get(path);
     if (node?.kind !== 'symlink') return path;
     if (depth > 40) throw new HookError('E_UNSAFE_PATH', `Too many levels of symbolic links at /${path}`);
     const target = node.target.startsWith('/')
-      ? imagePath(node.target)
-      : imagePath(`${parentOf(path)}/${node.target}`);
+      ? treePath(node.target)
+      : treePath(`${parentOf(path)}/${node.target}`);
     return this.#followSymlinks(this.resolveParents(target), depth + 1);
   }
 
   /** Adds or replaces a node; missing parent directories are created (0755, root). */
-  set(path: ImagePath, node: TreeNode): void {
+  set(path: TreePath, node: TreeNode): void {
     if (path === ROOT) {
-      if (node.kind !== 'dir') throw new HookError('E_UNSAFE_PATH', 'The image root must be a directory');
+      if (node.kind !== 'dir') throw new HookError('E_UNSAFE_PATH', 'The root of the tree must be a directory');
       this.#nodes.set(ROOT, node);
       return;
     }
@@ -128,7 +128,7 @@ export class Tree {
   }
 
   /** Creates a directory and its parents if missing; an existing directory keeps its attributes. */
-  mkdirp(path: ImagePath, mode = 0o755): void {
+  mkdirp(path: TreePath, mode = 0o755): void {
     if (this.#nodes.get(path)?.kind === 'dir') return;
     if (path !== ROOT) this.mkdirp(parentOf(path));
     const existing = this.#nodes.get(path);
@@ -139,7 +139,7 @@ export class Tree {
   }
 
   /** Removes a node and, for a directory, everything below it. */
-  delete(path: ImagePath): void {
+  delete(path: TreePath): void {
     const node = this.#nodes.get(path);
     if (!node) return;
     this.#nodes.delete(path);
@@ -150,14 +150,14 @@ export class Tree {
   }
 
   /** Every node, parents before children, in a stable byte order (reproducible archives). */
-  entries(): Array<[ImagePath, TreeNode]> {
+  entries(): Array<[TreePath, TreeNode]> {
     return [...this.#nodes.entries()].sort(([a], [b]) => comparePaths(a, b));
   }
 
   /** Children paths of a directory (direct only), sorted. */
-  children(dir: ImagePath): ImagePath[] {
+  children(dir: TreePath): TreePath[] {
     const prefix = dir === ROOT ? '' : `${dir}/`;
-    const out: ImagePath[] = [];
+    const out: TreePath[] = [];
     for (const key of this.#nodes.keys()) {
       if (key !== ROOT && key.startsWith(prefix) && !key.slice(prefix.length).includes('/')) out.push(key);
     }

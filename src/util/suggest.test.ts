@@ -22,9 +22,19 @@ test('suggest: one ranker for every "did you mean"', async () => {
   const { suggest, didYouMean } = await import('./suggest.ts');
   // A typo, a missing suffix (shared prefix), a name that contains the word, case ignored.
   assert.deepEqual(suggest('systemdd', ['systemd', 'systemd-sysv', 'udev']), ['systemd', 'systemd-sysv']);
-  assert.deepEqual(suggest('linux-image', ['linux-image-amd64', 'linux-headers-amd64']), ['linux-image-amd64']);
+  assert.deepEqual(suggest('linux-image', ['linux-image-amd64', 'linux-headers-amd64']), [
+    'linux-image-amd64',
+  ]);
   assert.deepEqual(suggest('8021', ['8021q', 'e1000e']), ['8021q']);
   assert.equal(didYouMean('Docker', ['docker', 'podman']), 'docker');
   assert.deepEqual(suggest('zzzzzz', ['docker', 'podman']), [], 'nothing close: no suggestion');
-  assert.equal(suggest('a', Array.from({ length: 20 }, (_, i) => `a${i}`), 3).length, 3, 'at most max');
+  assert.equal(
+    suggest(
+      'a',
+      Array.from({ length: 20 }, (_, i) => `a${i}`),
+      3,
+    ).length,
+    3,
+    'at most max',
+  );
 });

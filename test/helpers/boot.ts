@@ -37,7 +37,7 @@ export interface BootImageOptions {
   echo?: boolean;
 }
 
-export function imagePaths(outDir: string, arch: Arch): { kernel: string; initrd: string } {
+export function bootFiles(outDir: string, arch: Arch): { kernel: string; initrd: string } {
   return { kernel: join(outDir, `vmlinuz-${arch}`), initrd: join(outDir, `initramfs-${arch}`) };
 }
 
@@ -47,7 +47,7 @@ export function imagePaths(outDir: string, arch: Arch): { kernel: string; initrd
  */
 export function bootImage(options: BootImageOptions): Vm {
   const arch = options.arch ?? hostArch();
-  const { kernel, initrd } = imagePaths(options.outDir, arch);
+  const { kernel, initrd } = bootFiles(options.outDir, arch);
   for (const file of [kernel, initrd]) {
     if (!existsSync(file)) {
       throw new HookError('E_QEMU', `Cannot boot: ${file} does not exist`, {

@@ -19,7 +19,7 @@ import { loadPackages, mirrorForSuite } from '../../debian/load-indexes.ts';
 import { resolve } from '../../debian/resolver.ts';
 import type { ArchiveSettings, BinaryPackage } from '../../debian/types.ts';
 import { HookError } from '../../errors.ts';
-import { imagePath } from '../../tree/tree.ts';
+import { treePath } from '../../tree/tree.ts';
 import { readDebCached } from '../cache/deb-cache.ts';
 import type { LockEntry } from '../lockfile.ts';
 
@@ -103,7 +103,7 @@ function fileOf(entries: readonly DebEntry[], path: string, pkg: string): Uint8A
     if (entry.type === 'file' && entry.data) return entry.data;
     if (entry.type === 'symlink' && entry.linkTarget !== undefined) {
       const base = at.slice(0, at.lastIndexOf('/') + 1);
-      at = imagePath(entry.linkTarget.startsWith('/') ? entry.linkTarget : base + entry.linkTarget);
+      at = treePath(entry.linkTarget.startsWith('/') ? entry.linkTarget : base + entry.linkTarget);
       continue;
     }
     if (entry.type === 'hardlink' && entry.linkTarget !== undefined) {

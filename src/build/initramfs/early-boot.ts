@@ -24,13 +24,13 @@ import { REPO_ROOT } from '../../repo.ts';
 import {
   dirNode,
   fileNode,
-  type ImagePath,
-  imagePath,
-  joinImagePath,
+  joinTreePath,
   parentOf,
   ROOT,
   Tree,
   type TreeNode,
+  type TreePath,
+  treePath,
 } from '../../tree/tree.ts';
 import { type BuiltSegment, buildSegments } from './segments.ts';
 
@@ -92,13 +92,13 @@ export async function assembleInitramfs(
   const index = payloads
     .map((p) => `${p.file} ${p.segment.uncompressedBytes} ${options.compression}\n`)
     .join('');
-  const carrier: Array<[ImagePath, TreeNode]> = [
-    [imagePath(PAYLOAD_DIR), dirNode(0o700)],
-    ...payloads.map((p): [ImagePath, TreeNode] => [
-      imagePath(`${PAYLOAD_DIR}/${p.file}`),
+  const carrier: Array<[TreePath, TreeNode]> = [
+    [treePath(PAYLOAD_DIR), dirNode(0o700)],
+    ...payloads.map((p): [TreePath, TreeNode] => [
+      treePath(`${PAYLOAD_DIR}/${p.file}`),
       fileNode(p.segment.data, 0o600),
     ]),
-    [imagePath(PAYLOAD_INDEX), fileNode(index, 0o600)],
+    [treePath(PAYLOAD_INDEX), fileNode(index, 0o600)],
   ];
   const pieces = [
     earlySegment.data,
@@ -133,7 +133,7 @@ export function earlyTree(os: Tree, options: EarlyTreeOptions): Tree {
   const libraryDirs = [`usr/lib/${TRIPLET[options.arch]}`, `lib/${TRIPLET[options.arch]}`, 'usr/lib', 'lib'];
   const programs = options.compression === 'zstd' ? [BUSYBOX, ZSTD] : [BUSYBOX];
   for (const program of programs) {
-    if (os.get(os.resolveParents(imagePath(program.path))) === undefined) {
+    if (os.get(os.resolveParents(treePath(program.path))) === undefined) {
       throw new HookError(
         'E_SPEC',
         `The early boot needs /${program.path}, which the spec does not install`,
@@ -144,11 +144,11 @@ export function earlyTree(os: Tree, options: EarlyTreeOptions): Tree {
     }
     addProgram(os, early, program.path, libraryDirs, new Set());
   }
-  early.set(imagePath('init'), fileNode(options.init, 0o755));
+  early.set(treePath('init'), fileNode(options.init, 0o755));
   // The kernel opens /dev/console for /init before anything mounts devtmpfs.
-  early.set(imagePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
-  early.set(imagePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
-  for (const dir of ['proc', 'sys', 'sysroot']) early.mkdirp(imagePath(dir));
+  early.set(treePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
+  early.set(treePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
+  for (const dir of ['proc', 'sys', 'sysroot']) early.mkdirp(treePath(dir));
   return early;
 }
 
@@ -165,7 +165,7 @@ function addProgram(os: Tree, early: Tree, path: string, libraryDirs: string[], 
   for (const library of elf.neededLibraries()) {
     const dir = libraryDirs.find((d) => exists(os, `${d}/${library}`));
     if (dir === undefined) {
-      throw new HookError('E_SPEC', `/${real} needs ${library}, which is not in the image`, {
+      throw new HookError('E_SPEC', `/${real} needs ${library}, which is not in the OS`, {
         hint: 'The early boot copies programs with their libraries; keep the packages that provide them.',
       });
     }
@@ -175,7 +175,7 @@ function addProgram(os: Tree, early: Tree, path: string, libraryDirs: string[], 
 
 function exists(os: Tree, path: string): boolean {
   try {
-    return os.get(os.resolveParents(imagePath(path))) !== undefined;
+    return os.get(os.resolveParents(treePath(path))) !== undefined;
   } catch {
     return false;
   }
@@ -186,12 +186,12 @@ function exists(os: Tree, path: string): boolean {
  * way (merged-/usr links, library version links) is copied too, and followed. Returns the
  * path of what the name finally refers to.
  */
-function copyResolved(os: Tree, early: Tree, raw: string, depth: number): ImagePath {
+function copyResolved(os: Tree, early: Tree, raw: string, depth: number): TreePath {
   if (depth > 40) throw new HookError('E_UNSAFE_PATH', `Too many levels of symbolic links at /${raw}`);
-  const parts = imagePath(raw).split('/');
-  let current: ImagePath = ROOT;
+  const parts = treePath(raw).split('/');
+  let current: TreePath = ROOT;
   for (const [i, part] of parts.entries()) {
-    current = joinImagePath(current, part);
+    current = joinTreePath(current, part);
     let node = os.get(current);
     while (node?.kind === 'symlink') {
       early.set(current, node);
@@ -199,7 +199,7 @@ function copyResolved(os: Tree, early: Tree, raw: string, depth: number): ImageP
       node = os.get(current);
     }
     if (node === undefined) {
-      throw new HookError('E_SPEC', `The early boot needs /${raw}, but /${current} is not in the image`);
+      throw new HookError('E_SPEC', `The early boot needs /${raw}, but /${current} is not in the OS`);
     }
     const last = i === parts.length - 1;
     if (node.kind === 'dir') {
@@ -214,7 +214,7 @@ function copyResolved(os: Tree, early: Tree, raw: string, depth: number): ImageP
 }
 
 /** Where a symlink at `link` points, as a path from the root (`..` stops at the root, as in a chroot). */
-function linkTarget(link: ImagePath, target: string): string {
+function linkTarget(link: TreePath, target: string): string {
   const parts = target.startsWith('/') ? [] : parentOf(link).split('/');
   for (const part of target.split('/')) {
     if (part === '..') parts.pop();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decompress } from '../../formats/compress.ts';
 import { cpioTrailer, writeCpio } from '../../formats/cpio.ts';
-import { fileNode, type ImagePath, type TreeNode } from '../../tree/tree.ts';
+import { fileNode, type TreeNode, type TreePath } from '../../tree/tree.ts';
 import { recordOrigin } from '../cache/content-origin.ts';
 import { buildSegments, type Segment } from './segments.ts';
 
@@ -25,7 +25,7 @@ function packageTar(id: string, text: string): Uint8Array {
 }
 
 function segment(entries: Array<[string, TreeNode]>): Segment {
-  return { name: 'test', entries: entries.map(([p, n]) => [p as ImagePath, n]) };
+  return { name: 'test', entries: entries.map(([p, n]) => [p as TreePath, n]) };
 }
 
 async function buildOne(s: Segment) {

@@ -13,17 +13,17 @@ import { type RepairReporter, readSealed, writeSealed } from '../../debian/cache
 import { HookError } from '../../errors.ts';
 import { compress, decompress, type OutputCompression } from '../../formats/compress.ts';
 import { cpioTrailer, writeCpio } from '../../formats/cpio.ts';
-import type { FileContent, ImagePath, Tree, TreeNode } from '../../tree/tree.ts';
+import type { FileContent, Tree, TreeNode, TreePath } from '../../tree/tree.ts';
 import { contentOrigin } from '../cache/content-origin.ts';
 
 export interface Segment {
   name: string;
-  entries: Array<[ImagePath, TreeNode]>;
+  entries: Array<[TreePath, TreeNode]>;
 }
 
 export interface SegmentPlanOptions {
   /** Which package installed each path; paths absent here are generated configuration. */
-  ownership: ReadonlyMap<ImagePath, string>;
+  ownership: ReadonlyMap<TreePath, string>;
   /** A package whose files add up to at least this many bytes gets a segment of its own. */
   largePackageBytes: number;
 }
@@ -41,7 +41,7 @@ export function planSegments(tree: Tree, options: SegmentPlanOptions): Segment[]
       packageBytes.set(owner, (packageBytes.get(owner) ?? 0) + node.content.data.byteLength);
     }
   }
-  const segmentOf = (path: ImagePath, node: TreeNode): string => {
+  const segmentOf = (path: TreePath, node: TreeNode): string => {
     // Directories all go first, so every later segment finds its parents in place.
     if (node.kind === 'dir') return BASE;
     if (path.startsWith('usr/lib/modules/')) return 'kernel-modules';
@@ -53,7 +53,7 @@ export function planSegments(tree: Tree, options: SegmentPlanOptions): Segment[]
   };
   // Hard links must stay in one segment: the kernel forgets link inodes at each trailer.
   const contentSegment = new Map<FileContent, string>();
-  const bySegment = new Map<string, Array<[ImagePath, TreeNode]>>();
+  const bySegment = new Map<string, Array<[TreePath, TreeNode]>>();
   for (const [path, node] of entries) {
     let name = segmentOf(path, node);
     if (node.kind === 'file') {

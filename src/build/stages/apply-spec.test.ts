@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createMergedUsr } from '../../rootfs/install.ts';
 import { loadSpec, SpecError } from '../../specfile/load.ts';
-import { dirNode, fileNode, imagePath, symlinkNode, Tree } from '../../tree/tree.ts';
+import { dirNode, fileNode, symlinkNode, Tree, treePath } from '../../tree/tree.ts';
 import { applySpec } from './configure.ts';
 
 function baseTree(): Tree {
   const tree = new Tree();
   createMergedUsr(tree, 'amd64');
   const unit = (name: string, text: string) =>
-    tree.set(imagePath(`usr/lib/systemd/system/${name}`), fileNode(text));
+    tree.set(treePath(`usr/lib/systemd/system/${name}`), fileNode(text));
   unit('docker.service', '[Service]\nExecStart=/usr/bin/dockerd\n[Install]\nWantedBy=multi-user.target\n');
   unit('getty@.service', '[Service]\nExecStart=/sbin/agetty %I\n[Install]\nWantedBy=getty.target\n');
   unit(
@@ -26,12 +26,12 @@ function baseTree(): Tree {
   );
   unit('systemd-firstboot.service', '[Service]\n');
   tree.set(
-    imagePath('usr/lib/systemd/system/dbus-org.freedesktop.resolve1.service'),
+    treePath('usr/lib/systemd/system/dbus-org.freedesktop.resolve1.service'),
     symlinkNode('systemd-resolved.service'),
   );
-  tree.set(imagePath('etc/ssl/certs'), dirNode());
-  tree.set(imagePath('etc/ssl/certs/ca.pem'), fileNode('pem'));
-  tree.set(imagePath('etc/hostname'), fileNode(''));
+  tree.set(treePath('etc/ssl/certs'), dirNode());
+  tree.set(treePath('etc/ssl/certs/ca.pem'), fileNode('pem'));
+  tree.set(treePath('etc/hostname'), fileNode(''));
   return tree;
 }
 
@@ -60,20 +60,20 @@ test('files, links, owners and units land where the spec says', async () => {
   ]);
   const tree = baseTree();
   await applySpec(tree, loadSpec(file));
-  const tool = tree.get(imagePath('usr/bin/tool'));
+  const tool = tree.get(treePath('usr/bin/tool'));
   assert.equal(tool?.kind, 'file');
   assert.deepEqual([tool?.uid, tool?.gid, tool?.kind === 'file' && tool.mode], [33, 4, 0o755]);
-  assert.deepEqual(tree.get(imagePath('usr/sbin/iptables')), symlinkNode('iptables-nft'));
+  assert.deepEqual(tree.get(treePath('usr/sbin/iptables')), symlinkNode('iptables-nft'));
   assert.equal(
-    tree.get(imagePath('etc/systemd/system/multi-user.target.wants/docker.service'))?.kind,
+    tree.get(treePath('etc/systemd/system/multi-user.target.wants/docker.service'))?.kind,
     'symlink',
   );
   assert.equal(
-    tree.get(imagePath('etc/systemd/system/getty.target.wants/getty@tty1.service'))?.kind,
+    tree.get(treePath('etc/systemd/system/getty.target.wants/getty@tty1.service'))?.kind,
     'symlink',
   );
-  assert.deepEqual(tree.get(imagePath('etc/systemd/system/tmp.mount')), symlinkNode('/dev/null'));
-  const passwd = tree.get(imagePath('etc/passwd'));
+  assert.deepEqual(tree.get(treePath('etc/systemd/system/tmp.mount')), symlinkNode('/dev/null'));
+  const passwd = tree.get(treePath('etc/passwd'));
   assert.ok(
     passwd?.kind === 'file' && new TextDecoder().decode(passwd.content.data).includes('\nwww-data:x:33:33:'),
   );
@@ -93,8 +93,8 @@ test('a file or link over a directory of the image is refused; the directory sta
     error.message,
     `${fileOnly}:2:17: files[0].path: /etc/ssl/certs is a directory in the image: a file there would replace it and everything in it`,
   );
-  assert.equal(tree.get(imagePath('etc/ssl/certs'))?.kind, 'dir');
-  assert.equal(tree.get(imagePath('etc/ssl/certs/ca.pem'))?.kind, 'file');
+  assert.equal(tree.get(treePath('etc/ssl/certs'))?.kind, 'dir');
+  assert.equal(tree.get(treePath('etc/ssl/certs/ca.pem'))?.kind, 'file');
   const link = specIn(['symlinks: [{ path: etc/ssl/certs, target: /tmp }]']).file;
   assert.match(
     (await applyError(baseTree(), link)).message,
@@ -128,7 +128,7 @@ test('a source swapped for a link to a host file after loading is refused as it 
   });
   const allowed = baseTree();
   await applySpec(allowed, loadSpec(file, { allowOutsideSources: true }));
-  assert.equal(allowed.get(imagePath('etc/x.conf'))?.kind, 'file');
+  assert.equal(allowed.get(treePath('etc/x.conf'))?.kind, 'file');
 });
 
 test('unknown units are named together at their nodes, with near matches and aliases explained', async () => {

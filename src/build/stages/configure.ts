@@ -11,7 +11,7 @@ import { enableUnit, maskUnit, setDefaultTarget } from '../../rootfs/systemd-uni
 import { resolveOwner, writeUsersAndGroups } from '../../rootfs/users.ts';
 import { checkUnits } from '../../specfile/checks.ts';
 import { isInside, type LoadedSpec, specError } from '../../specfile/load.ts';
-import { fileNode, imagePath, symlinkNode, type Tree, type TreeNode } from '../../tree/tree.ts';
+import { fileNode, symlinkNode, type Tree, type TreeNode, treePath } from '../../tree/tree.ts';
 import { formatSize } from '../../util/size.ts';
 import type { BuildContext } from '../context.ts';
 import type { InstalledTree } from './install.ts';
@@ -106,23 +106,22 @@ const FILES: Record<string, string> = {
 };
 
 export function addOsFiles(tree: Tree, identity: OsIdentity): void {
-  tree.set(imagePath('usr/lib/os-release'), fileNode(osRelease(identity)));
-  tree.set(imagePath('etc/os-release'), symlinkNode('../usr/lib/os-release'));
-  for (const [path, text] of Object.entries(FILES)) tree.set(imagePath(path), fileNode(text));
-  tree.set(imagePath('etc/resolv.conf'), symlinkNode('../run/systemd/resolve/stub-resolv.conf'));
+  tree.set(treePath('usr/lib/os-release'), fileNode(osRelease(identity)));
+  tree.set(treePath('etc/os-release'), symlinkNode('../usr/lib/os-release'));
+  for (const [path, text] of Object.entries(FILES)) tree.set(treePath(path), fileNode(text));
+  tree.set(treePath('etc/resolv.conf'), symlinkNode('../run/systemd/resolve/stub-resolv.conf'));
   // systemd mounts devtmpfs on /dev itself; these nodes are there for anything before it.
-  tree.mkdirp(imagePath('dev'));
-  tree.set(imagePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
-  tree.set(imagePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
-  for (const dir of ['proc', 'sys', 'run', 'var/lib/docker', 'worker', 'var/log'])
-    tree.mkdirp(imagePath(dir));
+  tree.mkdirp(treePath('dev'));
+  tree.set(treePath('dev/console'), { kind: 'char', mode: 0o600, uid: 0, gid: 0, major: 5, minor: 1 });
+  tree.set(treePath('dev/null'), { kind: 'char', mode: 0o666, uid: 0, gid: 0, major: 1, minor: 3 });
+  for (const dir of ['proc', 'sys', 'run', 'var/lib/docker', 'worker', 'var/log']) tree.mkdirp(treePath(dir));
   // Debian creates these in maintainer scripts; Docker clients look for /var/run/docker.sock.
-  tree.set(imagePath('var/run'), symlinkNode('/run'));
-  tree.set(imagePath('var/lock'), symlinkNode('/run/lock'));
-  tree.set(imagePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
-  tree.set(imagePath('var/tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
-  if (!tree.has(tree.resolveParents(imagePath('usr/bin/sh'))))
-    tree.set(imagePath('usr/bin/sh'), symlinkNode('dash'));
+  tree.set(treePath('var/run'), symlinkNode('/run'));
+  tree.set(treePath('var/lock'), symlinkNode('/run/lock'));
+  tree.set(treePath('tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  tree.set(treePath('var/tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  if (!tree.has(tree.resolveParents(treePath('usr/bin/sh'))))
+    tree.set(treePath('usr/bin/sh'), symlinkNode('dash'));
 }
 
 /** What update-ca-certificates would generate: the bundle TLS clients (Docker pulls) read. */
@@ -137,7 +136,7 @@ export function addCaBundle(tree: Tree): number {
   const bundle = Buffer.concat(
     parts.map((p) => (p.at(-1) === 0x0a ? p : Buffer.concat([p, Buffer.from('\n')]))),
   );
-  tree.set(imagePath('etc/ssl/certs/ca-certificates.crt'), fileNode(bundle));
+  tree.set(treePath('etc/ssl/certs/ca-certificates.crt'), fileNode(bundle));
   return parts.length;
 }
 
@@ -176,7 +175,7 @@ export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
   writeUsersAndGroups(tree, spec.users, spec.groups);
   const place = (at: (string | number)[], path: string, node: TreeNode) => {
     try {
-      const target = tree.resolveParents(imagePath(path));
+      const target = tree.resolveParents(treePath(path));
       if (tree.get(target)?.kind === 'dir') {
         throw specError(
           loaded,

@@ -23,7 +23,7 @@ import {
 } from '../../kernel/modinfo.ts';
 import type { Ownership } from '../../rootfs/install.ts';
 import { checkModulePatterns, modulePathsOf } from '../../specfile/checks.ts';
-import { fileNode, type ImagePath, imagePath, type Tree } from '../../tree/tree.ts';
+import { fileNode, type Tree, type TreePath, treePath } from '../../tree/tree.ts';
 import { readDebCached } from '../cache/deb-cache.ts';
 import type { BuildContext } from '../context.ts';
 import type { LockEntry, LockFile } from '../lockfile.ts';
@@ -121,7 +121,7 @@ export async function installKernel(
   for (const info of selected) {
     const data = moduleFiles.get(info.path);
     if (!data) continue;
-    const path = imagePath(`${base}/${info.path}`);
+    const path = treePath(`${base}/${info.path}`);
     tree.set(path, fileNode(data));
     ownership.set(path, kernelPackage.name);
   }
@@ -140,7 +140,7 @@ export async function installKernel(
     version,
   );
   for (const [name, data] of depmod) {
-    const path = imagePath(`${base}/${name}`);
+    const path = treePath(`${base}/${name}`);
     tree.set(path, fileNode(data));
     ownership.set(path, kernelPackage.name);
   }
@@ -155,7 +155,7 @@ export async function installKernel(
     }
     for (const rel of selectFirmwareFiles([...available.keys()], needed, [...options.firmwareInclude])) {
       const entry = available.get(rel) as DebEntry;
-      const path = imagePath(`usr/lib/firmware/${rel}`) as ImagePath;
+      const path = treePath(`usr/lib/firmware/${rel}`) as TreePath;
       if (entry.type === 'symlink')
         tree.set(path, { kind: 'symlink', target: entry.linkTarget ?? '', uid: 0, gid: 0 });
       else tree.set(path, fileNode(entry.data ?? new Uint8Array(), entry.mode));
