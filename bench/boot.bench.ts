@@ -11,7 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootImage } from '../test/helpers/boot.ts';
+import { bootOs } from '../test/helpers/boot.ts';
 import type { Vm } from '../test/helpers/qemu/vm.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { startSyslogReceiver } from '../test/helpers/syslog.ts';
@@ -56,7 +56,7 @@ async function bootOnce(
   memoryMiB: number,
   work: string,
 ): Promise<BootSample> {
-  const vm = bootImage({
+  const vm = bootOs({
     outDir,
     arch: 'x86_64',
     memoryMiB,

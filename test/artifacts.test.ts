@@ -41,7 +41,7 @@ function segment(name: string, data: Uint8Array, uncompressedBytes: number): Bui
     entries: 1,
     uncompressedBytes,
     compressedBytes: data.byteLength,
-    sha256: '0'.repeat(64),
+    cacheKey: '0'.repeat(64),
     cached: false,
     data,
   };

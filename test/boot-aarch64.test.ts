@@ -8,16 +8,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { withBootedImage } from './helpers/boot.ts';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { withBootedOs } from './helpers/boot.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 
 const PROMPT = /hookos:[^\n]*# /;
 
 test('the default aarch64 image boots to a working HookOS', { timeout: 25 * 60_000 }, async () => {
-  const image = await buildDefaultImage('aarch64');
+  const image = await buildDefaultOs('aarch64');
   const work = await mkdtemp(join(tmpdir(), 'hook-boot-aarch64-'));
   const started = Date.now();
-  await withBootedImage(
+  await withBootedOs(
     {
       outDir: image.outDir,
       arch: 'aarch64',

@@ -8,18 +8,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createRawDisk, withBootedImage } from './helpers/boot.ts';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { createRawDisk, withBootedOs } from './helpers/boot.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 
 const PROMPT = /hookos:[^\n]*# /;
 
 test('the default x86_64 image boots to a working HookOS', { timeout: 20 * 60_000 }, async () => {
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const work = await mkdtemp(join(tmpdir(), 'hook-boot-'));
   const disk = join(work, 'disk.img');
   await createRawDisk(disk, 64);
   const started = Date.now();
-  await withBootedImage(
+  await withBootedOs(
     {
       outDir: image.outDir,
       arch: 'x86_64',

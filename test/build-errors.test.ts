@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../src/build/pipeline.ts';
 import { silentReporter } from '../src/build/reporter.ts';
 import { isHookError } from '../src/errors.ts';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/spec/${name}`, import.meta.url));
 
@@ -31,7 +31,7 @@ test('an unknown package is named at its line and column, with suggestions', {
 });
 
 test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60_000 }, async () => {
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const outDir = await mkdtemp(join(tmpdir(), 'hook-keep-'));
   await cp(image.outDir, outDir, { recursive: true, verbatimSymlinks: true });
   const digest = async (name: string) =>

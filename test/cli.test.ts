@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 
 const HOOK = fileURLToPath(new URL('../bin/hook.js', import.meta.url));
 
@@ -72,7 +72,7 @@ test('packages resolve prints the sorted closure; an unknown name gets suggestio
 test('inspect shows segments, packages and the largest files of a build', {
   timeout: 20 * 60_000,
 }, async () => {
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const shown = hook('inspect', `${image.outDir}/initramfs-x86_64`, '--top', '5');
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /^initramfs-x86_64: [\d.]+ MiB compressed, [\d.]+ MiB uncompressed/);

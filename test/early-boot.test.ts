@@ -14,8 +14,8 @@ import { decompress } from '../src/formats/compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
 import { zstdFrameEnd } from '../src/formats/zstd-frames.ts';
 import { dirNode, fileNode, type TreeNode, type TreePath, treePath } from '../src/tree/tree.ts';
-import { withBootedImage } from './helpers/boot.ts';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { withBootedOs } from './helpers/boot.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 
 /** `find` over an unpacked tree: type, mode, owner, size (files), target (links), path. */
 function listing(dir: string): string[] {
@@ -34,7 +34,7 @@ test('the early archive alone unpacks every payload exactly as GNU cpio does', {
   timeout: 15 * 60_000,
 }, async () => {
   assert.equal(process.getuid?.(), 0, 'this test runs as root (chroot, file owners); CI does');
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const { early, payloads } = await readInitramfs(await readFile(join(image.outDir, 'initramfs-x86_64')));
   const work = await mkdtemp(join(tmpdir(), 'hook-early-'));
   const root = join(work, 'early');
@@ -87,7 +87,7 @@ test('the early archive alone unpacks every payload exactly as GNU cpio does', {
 test('a failing early boot says why on the console and leaves a working shell', {
   timeout: 15 * 60_000,
 }, async () => {
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
   const { payloads, index } = await readInitramfs(initramfs);
   const earlyEnd = zstdFrameEnd(initramfs, 0).offset;
@@ -119,7 +119,7 @@ test('a failing early boot says why on the console and leaves a working shell', 
     readCpio(Buffer.concat([...writeCpio(carrier, { mtime: 0 }), cpioTrailer()])).length,
     carrier.length,
   );
-  await withBootedImage(
+  await withBootedOs(
     { outDir: work, arch: 'x86_64', memoryMiB: 1024, logFile: join(work, 'console.log') },
     async (vm) => {
       const message = await vm.waitFor(/hookos-init: early boot failed: ([^\n]*)/, { timeoutMs: 5 * 60_000 });

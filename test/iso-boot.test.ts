@@ -40,7 +40,7 @@ import { readLock } from '../src/build/lockfile.ts';
 import { silentReporter } from '../src/build/reporter.ts';
 import type { DiskOption, FirmwareOption, NetworkOption } from '../src/qemu/command.ts';
 import { printConsoleTail } from './helpers/boot.ts';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 import { startVm, type Vm } from './helpers/qemu/vm.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { fullReads, smeeCopy, smeePatch, smeePatchFile } from './helpers/smee.ts';
@@ -120,7 +120,7 @@ async function sha256File(path: string): Promise<string> {
 async function imageDir(arch: Arch): Promise<string> {
   const given = process.env[`HOOK_TEST_IMAGE_${arch.toUpperCase()}`];
   if (given) return given;
-  return (await buildDefaultImage(arch)).outDir;
+  return (await buildDefaultOs(arch)).outDir;
 }
 
 /** Builds the ISO from the default image of `arch` and serves it through Smee's loop into a file. */

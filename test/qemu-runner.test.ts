@@ -18,13 +18,7 @@ import { parseDeb822, type Stanza } from '../src/debian/deb822.ts';
 import { discoverMirrors } from '../src/debian/sources.ts';
 import { isHookError } from '../src/errors.ts';
 import { liveQemuCount } from '../src/qemu/process.ts';
-import {
-  bootImage,
-  createExt4Disk,
-  createRawDisk,
-  readFileFromExt4,
-  withBootedImage,
-} from './helpers/boot.ts';
+import { bootOs, createExt4Disk, createRawDisk, readFileFromExt4, withBootedOs } from './helpers/boot.ts';
 import { startVm } from './helpers/qemu/vm.ts';
 
 const execFileAsync = promisify(execFile);
@@ -189,7 +183,7 @@ describe('QEMU driver with a Debian kernel and a busybox initramfs', () => {
 
   test('boots, runs commands on the console, times out with the console tail, powers off', async (t) => {
     const logFile = join(workDir, 'console-1.log');
-    const vm = bootImage({ outDir, arch: 'x86_64', logFile, memoryMiB: 512 });
+    const vm = bootOs({ outDir, arch: 'x86_64', logFile, memoryMiB: 512 });
     try {
       const linux = await vm.waitFor(/Linux version (\S+) /, { timeoutMs: 60_000 });
       const kernelAt = performance.now();
@@ -240,7 +234,7 @@ describe('QEMU driver with a Debian kernel and a busybox initramfs', () => {
     const disk = join(workDir, 'disk.img');
     await createRawDisk(disk, 16);
     const logFile = join(workDir, 'console-2.log');
-    await withBootedImage(
+    await withBootedOs(
       { outDir, arch: 'x86_64', logFile, memoryMiB: 512, disk: { file: disk, serial: 'hooktest-serial' } },
       async (vm) => {
         await vm.waitFor(PROMPT, { timeoutMs: 60_000 });
@@ -256,7 +250,7 @@ describe('QEMU driver with a Debian kernel and a busybox initramfs', () => {
     );
   });
 
-  test('withBootedImage prints the console tail when the body fails and still kills QEMU', async () => {
+  test('withBootedOs prints the console tail when the body fails and still kills QEMU', async () => {
     const logFile = join(workDir, 'console-3.log');
     const written: string[] = [];
     const originalWrite = process.stderr.write;
@@ -267,7 +261,7 @@ describe('QEMU driver with a Debian kernel and a busybox initramfs', () => {
     }) as typeof process.stderr.write;
     try {
       await assert.rejects(
-        withBootedImage({ outDir, arch: 'x86_64', logFile, memoryMiB: 512 }, async (vm) => {
+        withBootedOs({ outDir, arch: 'x86_64', logFile, memoryMiB: 512 }, async (vm) => {
           pid = vm.pid;
           await vm.waitFor(READY, { timeoutMs: 60_000 });
           throw new Error('the test body failed');

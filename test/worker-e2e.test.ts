@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createExt4Disk, readFileFromExt4, withBootedImage } from './helpers/boot.ts';
+import { createExt4Disk, readFileFromExt4, withBootedOs } from './helpers/boot.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
 import {
@@ -59,7 +59,7 @@ test('Smee command line: the worker starts with the Tinkerbell contract, runs an
   await createExt4Disk(disk, 64);
 
   const started = Date.now();
-  await withBootedImage(
+  await withBootedOs(
     {
       outDir: os.outDir,
       arch: 'x86_64',

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createExt4Disk, readFileFromExt4, withBootedImage } from './helpers/boot.ts';
+import { createExt4Disk, readFileFromExt4, withBootedOs } from './helpers/boot.ts';
 import type { Vm } from './helpers/qemu/vm.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
@@ -74,7 +74,7 @@ test('registry credentials go to docker_registry only; a worker that exits at on
   const authLogBefore = authRegistry.log().length;
 
   const started = Date.now();
-  await withBootedImage(
+  await withBootedOs(
     {
       outDir: os.outDir,
       arch: 'x86_64',

@@ -117,7 +117,8 @@ export class Tree {
   /** Adds or replaces a node; missing parent directories are created (0755, root). */
   set(path: TreePath, node: TreeNode): void {
     if (path === ROOT) {
-      if (node.kind !== 'dir') throw new HookError('E_UNSAFE_PATH', 'The root of the tree must be a directory');
+      if (node.kind !== 'dir')
+        throw new HookError('E_UNSAFE_PATH', 'The root of the tree must be a directory');
       this.#nodes.set(ROOT, node);
       return;
     }

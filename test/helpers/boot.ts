@@ -21,7 +21,7 @@ const execFileAsync = promisify(execFile);
 
 export const FAILURE_TAIL_LINES = 100;
 
-export interface BootImageOptions {
+export interface BootOsOptions {
   outDir: string;
   /** Default: the host's architecture. */
   arch?: Arch;
@@ -45,7 +45,7 @@ export function bootFiles(outDir: string, arch: Arch): { kernel: string; initrd:
  * Boots the image. `panic=-1` with QEMU's `-no-reboot` turns a kernel panic into QEMU
  * exiting, so a broken image fails the test at once instead of at its timeout.
  */
-export function bootImage(options: BootImageOptions): Vm {
+export function bootOs(options: BootOsOptions): Vm {
   const arch = options.arch ?? hostArch();
   const { kernel, initrd } = bootFiles(options.outDir, arch);
   for (const file of [kernel, initrd]) {
@@ -74,11 +74,8 @@ export function bootImage(options: BootImageOptions): Vm {
  * Boots, runs `body`, and always kills QEMU afterwards. When `body` fails, the last
  * 100 console lines and the log file's path are printed before the error is rethrown.
  */
-export async function withBootedImage<T>(
-  options: BootImageOptions,
-  body: (vm: Vm) => Promise<T>,
-): Promise<T> {
-  const vm = bootImage(options);
+export async function withBootedOs<T>(options: BootOsOptions, body: (vm: Vm) => Promise<T>): Promise<T> {
+  const vm = bootOs(options);
   try {
     return await body(vm);
   } catch (error) {

@@ -68,7 +68,7 @@ test('a damaged cached segment is reported, deleted and compressed again to the 
   const first = await buildOne(s);
   assert.equal(first.cached, false);
   const dir = join(cacheDir, 'segments');
-  const [name] = (await readdir(dir)).filter((n) => n.startsWith(first.sha256));
+  const [name] = (await readdir(dir)).filter((n) => n.startsWith(first.cacheKey));
   if (!name?.endsWith('.sealed')) assert.fail(`expected a sealed entry, found ${name}`);
   const path = join(dir, name);
   const sealed = await readFile(path);

@@ -78,7 +78,7 @@ export interface BuiltSegment {
   uncompressedBytes: number;
   compressedBytes: number;
   /** The segment's cache key (see segmentKey), not a hash of its bytes. */
-  sha256: string;
+  cacheKey: string;
   cached: boolean;
   data: Uint8Array;
 }
@@ -104,8 +104,8 @@ export async function buildSegments(
   for (const segment of segments) {
     const chunks = [...writeCpio(segment.entries, { mtime: options.mtime, inodeBase }), cpioTrailer()];
     inodeBase += segment.entries.length + 1;
-    const { sha256, size } = segmentKey(segment, chunks);
-    const key = `${sha256}.${options.compression}${options.level ?? ''}`;
+    const { cacheKey, size } = segmentKey(segment, chunks);
+    const key = `${cacheKey}.${options.compression}${options.level ?? ''}`;
     let data = await readCachedSegment(join(dir, key), segment.name, size, options);
     const cached = data !== undefined;
     if (data === undefined)
@@ -115,7 +115,7 @@ export async function buildSegments(
       entries: segment.entries.length,
       uncompressedBytes: size,
       compressedBytes: data.byteLength,
-      sha256,
+      cacheKey,
       cached,
       data,
     });
@@ -133,7 +133,7 @@ const KEY_VERSION = 'segment-key-2';
  * (headers, names, padding, symlink targets) is hashed as it is. Each chunk is tagged and
  * length-prefixed, so no two different archives give the same sequence.
  */
-function segmentKey(segment: Segment, chunks: readonly Uint8Array[]): { sha256: string; size: number } {
+function segmentKey(segment: Segment, chunks: readonly Uint8Array[]): { cacheKey: string; size: number } {
   const contents = new Set<Uint8Array>();
   for (const [, node] of segment.entries) if (node.kind === 'file') contents.add(node.content.data);
   const hash = createHash('sha256').update(`${KEY_VERSION}\n`);
@@ -144,7 +144,7 @@ function segmentKey(segment: Segment, chunks: readonly Uint8Array[]): { sha256: 
     if (name === undefined) hash.update(`b${chunk.byteLength}\n`).update(chunk);
     else hash.update(`c${chunk.byteLength} ${name}\n`);
   }
-  return { sha256: hash.digest('hex'), size };
+  return { cacheKey: hash.digest('hex'), size };
 }
 
 function sha256Of(data: Uint8Array): string {

@@ -17,7 +17,7 @@ import { defaultCacheDir } from '../src/debian/cache.ts';
 import { decompress } from '../src/formats/compress.ts';
 import { readCpio } from '../src/formats/cpio.ts';
 import { splitZstdFrames, zstdFrameEnd } from '../src/formats/zstd-frames.ts';
-import { buildDefaultImage } from './helpers/built-image.ts';
+import { buildDefaultOs } from './helpers/built-os.ts';
 
 const ARTIFACTS = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz'];
 
@@ -33,7 +33,7 @@ async function cacheWithoutSegments(): Promise<string> {
 }
 
 test('two builds of the same spec give byte-identical artifacts', { timeout: 30 * 60_000 }, async () => {
-  const first = await buildDefaultImage('x86_64');
+  const first = await buildDefaultOs('x86_64');
   const outDir = await mkdtemp(join(tmpdir(), 'hook-repro-'));
   // The second build compresses every segment again (no segment cache) from another folder.
   const second = await build({ outDir, cacheDir: await cacheWithoutSegments(), reporter: silentReporter });
@@ -51,7 +51,7 @@ test('two builds of the same spec give byte-identical artifacts', { timeout: 30 
 test('GNU cpio reads the early archive and every payload of the initramfs', {
   timeout: 10 * 60_000,
 }, async () => {
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
   const { early, payloads, index } = await readInitramfs(initramfs);
   const cpioList = (input: Uint8Array, decompress: string) =>
@@ -109,7 +109,7 @@ test('GNU cpio reads the early archive and every payload of the initramfs', {
 });
 
 test('the bundle, checksums, lock and SBOM describe the build', { timeout: 10 * 60_000 }, async () => {
-  const image = await buildDefaultImage('x86_64');
+  const image = await buildDefaultOs('x86_64');
   const listing = execFileSync('tar', ['-tzvf', 'hook_x86_64.tar.gz'], { cwd: image.outDir }).toString();
   assert.deepEqual(
     listing
@@ -144,7 +144,7 @@ test('the bundle, checksums, lock and SBOM describe the build', { timeout: 10 * 
 });
 
 test('--arch aarch64 produces the same set of outputs for arm64', { timeout: 30 * 60_000 }, async () => {
-  const image = await buildDefaultImage('aarch64');
+  const image = await buildDefaultOs('aarch64');
   const files = (await readdir(image.outDir)).filter((f) => !f.startsWith('.')).sort();
   for (const name of [
     'vmlinuz-aarch64',

@@ -11,7 +11,7 @@ import { silentReporter } from '../../src/build/reporter.ts';
 
 const builds = new Map<string, Promise<BuildResult>>();
 
-export function buildDefaultImage(arch: Arch = 'x86_64', key = 'default'): Promise<BuildResult> {
+export function buildDefaultOs(arch: Arch = 'x86_64', key = 'default'): Promise<BuildResult> {
   const id = `${arch}:${key}`;
   let pending = builds.get(id);
   if (!pending) {
