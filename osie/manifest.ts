@@ -1,7 +1,8 @@
 /**
- * What the OS services add to the image: the bundled programs, their systemd units and drop-ins,
- * the units to enable, and the Debian packages they cannot run without. The image builder places
- * these (src/image/osie-bundle.ts bundles and reads them); nothing here runs inside the OS.
+ * Everything HookOS adds to the Debian packages, in one place: the bundled programs, the early
+ * boot's /init, small scripts, systemd units and drop-ins, the units to enable, static files
+ * (osie/files, copied as they are), and the Debian packages all of these cannot run without.
+ * The builder places them (src/build/osie.ts); nothing in this file runs inside the OS.
  */
 
 /**
@@ -26,6 +27,19 @@ export const OSIE_BUNDLES: ReadonlyMap<string, string> = new Map([
 /** The early boot's /init (a busybox shell script), relative to osie/. */
 export const OSIE_EARLY_INIT = 'early/init.sh';
 
+/** Small shell scripts: OS path → file under osie/scripts/ (installed executable). */
+export const OSIE_SCRIPTS: ReadonlyMap<string, string> = new Map([
+  // Names the machine hook-<mac> when neither DHCP nor ipam= did (hook-hostname.service).
+  ['usr/lib/hook/hook-hostname', 'hook-hostname.sh'],
+]);
+
+/**
+ * Static files copied into the OS as they are (mode 0644): osie/files/<path> → /<path>. The
+ * console autologin, journald in RAM, the shell profile and banner, an empty machine-id (so
+ * systemd makes one at boot) and hostname (so DHCP or ipam= names the machine).
+ */
+export const OSIE_FILES_DIR = 'files';
+
 const SYSTEM_UNITS = 'usr/lib/systemd/system';
 
 /** Unit files and drop-ins: image path → file under osie/units/. */
@@ -33,6 +47,7 @@ export const OSIE_UNIT_FILES: ReadonlyMap<string, string> = new Map(
   [
     'hook-bootkit.service',
     'hook-docker.service',
+    'hook-hostname.service',
     'hook-network.service',
     'hook-reboot.path',
     'hook-reboot.service',
@@ -53,9 +68,13 @@ export const OSIE_UNIT_FILES: ReadonlyMap<string, string> = new Map(
  */
 export const OSIE_ENABLED_UNITS: readonly string[] = [
   'hook-bootkit.service',
+  'hook-hostname.service',
   'hook-network.service',
   'hook-reboot.path',
   'hook-syslog.service',
+  // A login on the first virtual console (console=tty0); serial consoles get theirs from
+  // systemd-getty-generator, one per console= entry.
+  'getty@.service',
 ];
 
 /** A Debian package the OS cannot do without, and who needs it for what. */

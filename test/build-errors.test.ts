@@ -53,3 +53,26 @@ test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60
   });
   assert.deepEqual(await Promise.all(names.map(digest)), before);
 });
+
+test('a spec that drops a package HookOS needs is refused, naming the service that needs it', {
+  timeout: 5 * 60_000,
+}, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hook-required-'));
+  const spec = join(dir, 'hook.yaml');
+  const text = await readFile(fileURLToPath(new URL('../hook.yaml', import.meta.url)), 'utf8');
+  assert.match(text, /^ {2}- socat\b/m);
+  await writeFile(spec, text.replace(/^ {2}- socat\b.*\n/m, ''));
+  await assert.rejects(
+    build({ specFile: spec, outDir: join(dir, 'out'), reporter: silentReporter }),
+    (error) => {
+      assert.ok(isHookError(error), String(error));
+      assert.equal(error.code, 'E_SPEC');
+      assert.match(
+        error.message,
+        /: packages: .*hook-bootkit, docker needs the package socat \(HTTP to the Docker API/,
+      );
+      assert.match(error.hint ?? '', /Add socat to packages/);
+      return true;
+    },
+  );
+});

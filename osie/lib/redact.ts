@@ -55,7 +55,10 @@ const KEY_VALUE_PATTERNS: readonly RegExp[] = [
   new RegExp(`(?<=["'])(?:${KEY_ALTERNATION})=([^"'\\s][^"']*)`, 'dgiu'),
   new RegExp(`"(?:${KEY_ALTERNATION})"\\s*:\\s*"((?:[^"\\\\]|\\\\.)+)"?`, 'dgiu'),
   // A query or form value ends at `&` (the kernel's own value does not).
-  new RegExp(`(?<![\\p{L}\\p{N}_])(?:${QUERY_CREDENTIAL_KEYS.map(escapeRegExp).join('|')})=([^\\s&"']+)`, 'dgiu'),
+  new RegExp(
+    `(?<![\\p{L}\\p{N}_])(?:${QUERY_CREDENTIAL_KEYS.map(escapeRegExp).join('|')})=([^\\s&"']+)`,
+    'dgiu',
+  ),
 ];
 
 /**

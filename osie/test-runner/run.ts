@@ -1,6 +1,6 @@
 /**
  * Runs osie test files on the runtime the OS uses (Node side). Each `*.test.ts` is bundled with
- * the image's own esbuild settings (src/image/osie-bundle.ts: ES module, es2023, qjs's `os` and
+ * the image's own esbuild settings (src/image/osie.ts: ES module, es2023, qjs's `os` and
  * `std` left external), with `node:test` and `node:assert/strict` replaced by the small shims in
  * shim/ (fast-check is plain JavaScript and is bundled as it is); any other Node module fails the
  * bundle. The bundle then runs under Debian trixie's qjs (runtime.ts), with trixie's socat and
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { qjsBuildOptions } from '../../src/build/osie-bundle.ts';
+import { qjsBuildOptions } from '../../src/build/osie.ts';
 import { QJS_FLAGS } from '../manifest.ts';
 import { type QjsRuntime, qjsRuntime } from './runtime.ts';
 

@@ -56,12 +56,12 @@ test('hook-syslog is not restarted when it exits 0 (no valid syslog_host): it wo
 
 test('every service runs its own bundle with qjs, as the manifest says, under its own name', () => {
   const images = [...OSIE_UNIT_FILES.values()];
-  for (const [imagePath] of OSIE_BUNDLES) {
-    if (!imagePath.startsWith('usr/lib/hook/')) continue;
-    const name = imagePath.replace(/^usr\/lib\/hook\/(.*)\.js$/, '$1');
+  for (const [treePath] of OSIE_BUNDLES) {
+    if (!treePath.startsWith('usr/lib/hook/')) continue;
+    const name = treePath.replace(/^usr\/lib\/hook\/(.*)\.js$/, '$1');
     const unit = `${name}.service`;
     assert.ok(images.includes(unit), `${unit} is installed`);
-    assert.deepEqual(unitValues(unit, 'ExecStart'), [QJS, ...QJS_FLAGS, `/${imagePath}`], unit);
+    assert.deepEqual(unitValues(unit, 'ExecStart'), [QJS, ...QJS_FLAGS, `/${treePath}`], unit);
     assert.deepEqual(unitValues(unit, 'SyslogIdentifier'), [name], unit);
   }
   assert.ok(

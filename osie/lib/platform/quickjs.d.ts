@@ -1,7 +1,7 @@
 /**
  * Types for the parts of QuickJS's `os` and `std` modules (Debian trixie's quickjs 2025.04.26,
  * /usr/bin/qjs) that osie/lib/platform uses. Only the platform layer imports these modules,
- * as `quickjs:os` and `quickjs:std` (src/image/osie-bundle.ts rewrites them to qjs's `os` and
+ * as `quickjs:os` and `quickjs:std` (src/image/osie.ts rewrites them to qjs's `os` and
  * `std`; the prefix keeps them apart from Node's own `os` module for the type checker); everything
  * else goes through it. Errors are returned, not thrown: `-errno` from the `os` calls
  * that return a number, `[value, errno]` from those that return a value.

@@ -1,9 +1,10 @@
 /**
- * The files the OS needs that no package provides and no maintainer script will create:
- * identity (os-release, machine-id), consoles, device nodes, the CA bundle and
- * systemd settings for an OS that lives in RAM.
+ * The configure stage, and the files it generates: identity (os-release), the links and
+ * directories maintainer scripts would have made, device nodes, the CA bundle. Static files
+ * and services come from osie/ (osie/manifest.ts).
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { OSIE_ENABLED_UNITS } from '../../../osie/manifest.ts';
 import type { Arch } from '../../arch.ts';
 import { HookError, isHookError } from '../../errors.ts';
 import { dedupeFiles } from '../../rootfs/dedupe.ts';
@@ -14,8 +15,8 @@ import { isInside, type LoadedSpec, specError } from '../../specfile/load.ts';
 import { fileNode, symlinkNode, type Tree, type TreeNode, treePath } from '../../tree/tree.ts';
 import { formatSize } from '../../util/size.ts';
 import type { BuildContext } from '../context.ts';
+import { osieFiles } from '../osie.ts';
 import type { InstalledTree } from './install.ts';
-import { addOsieServices } from './osie-files.ts';
 
 export interface OsIdentity {
   name: string;
@@ -61,54 +62,9 @@ export function osRelease(identity: OsIdentity): string {
   ].join('\n');
 }
 
-/** Console autologin: the getty starts a root shell directly (no login, so no PAM is needed). */
-function gettyDropIn(baudArgs: string): string {
-  return [
-    '[Service]',
-    'ExecStart=',
-    `ExecStart=-/sbin/agetty --noclear --skip-login --login-program /bin/bash --login-options "-l" ${baudArgs}`,
-    '',
-  ].join('\n');
-}
-
-const FILES: Record<string, string> = {
-  'etc/machine-id': '',
-  'etc/hostname': '',
-  'etc/fstab': '# HookOS runs from RAM: nothing to mount\n',
-  'etc/systemd/system/serial-getty@.service.d/autologin.conf': gettyDropIn(
-    '--keep-baud 115200,57600,38400,9600 - $TERM',
-  ),
-  'etc/systemd/system/getty@.service.d/autologin.conf': gettyDropIn('- $TERM'),
-  'etc/systemd/journald.conf.d/hookos.conf':
-    '[Journal]\nStorage=volatile\nRuntimeMaxUse=64M\nForwardToConsole=no\n',
-  'etc/profile':
-    'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nexport SYSTEMD_PAGER=cat PAGER=cat\nfor f in /etc/profile.d/*.sh; do [ -r "$f" ] && . "$f"; done\n',
-  'etc/issue': 'HookOS \\r (\\l) — Tinkerbell provisioning environment\n\n',
-  // Hostname from DHCP or static ipam; otherwise derived from the first Ethernet MAC.
-  'usr/lib/systemd/system/hook-hostname.service': [
-    '[Unit]',
-    'Description=HookOS: hostname from the MAC address when nothing else names the machine',
-    'After=network-online.target',
-    'Before=hook-bootkit.service',
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'ExecStart=/bin/sh -c \'h=$(cat /proc/sys/kernel/hostname); case "$h" in ""|localhost|"(none)") for d in /sys/class/net/*; do [ "$(cat $d/type 2>/dev/null)" = 1 ] && [ -e $d/device ] || continue; m=$(tr -d : < $d/address); echo "hook-$m" > /proc/sys/kernel/hostname; break; done;; esac\'',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n'),
-  'etc/profile.d/hookos.sh':
-    'export PS1="hookos:\\w# "\n[ -n "$HOOK_MOTD_SHOWN" ] || { export HOOK_MOTD_SHOWN=1; cat /etc/motd 2>/dev/null; }\n',
-  'etc/motd':
-    'HookOS: Tinkerbell provisioning OS. Logs: journalctl -u hook-bootkit, docker logs tink-worker\n',
-};
-
 export function addOsFiles(tree: Tree, identity: OsIdentity): void {
   tree.set(treePath('usr/lib/os-release'), fileNode(osRelease(identity)));
   tree.set(treePath('etc/os-release'), symlinkNode('../usr/lib/os-release'));
-  for (const [path, text] of Object.entries(FILES)) tree.set(treePath(path), fileNode(text));
   tree.set(treePath('etc/resolv.conf'), symlinkNode('../run/systemd/resolve/stub-resolv.conf'));
   // systemd mounts devtmpfs on /dev itself; these nodes are there for anything before it.
   tree.mkdirp(treePath('dev'));
@@ -150,11 +106,8 @@ export async function configureStage(ctx: BuildContext, rootfs: InstalledTree): 
   const { tree } = rootfs;
   const done = reporter.stage('configure');
   addOsFiles(tree, { name: spec.name, version: spec.version, arch });
-  await addOsieServices(tree);
-  enableUnit(tree, 'hook-hostname.service');
-  // A login on the first virtual console (console=tty0); serial consoles get theirs from
-  // systemd-getty-generator, one per console= entry.
-  enableUnit(tree, 'getty@.service');
+  for (const [path, file] of await osieFiles()) tree.set(treePath(path), fileNode(file.data, file.mode));
+  for (const unit of OSIE_ENABLED_UNITS) enableUnit(tree, unit);
   await applySpec(tree, loaded);
   setDefaultTarget(tree, 'multi-user.target');
   const caCerts = addCaBundle(tree);

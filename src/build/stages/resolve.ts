@@ -3,6 +3,7 @@
  * freshly resolved from the signed Debian indexes. `kernel: false` leaves the kernel and
  * firmware out (container images).
  */
+import { OSIE_REQUIRED_PACKAGES } from '../../../osie/manifest.ts';
 import { debianArch } from '../../arch.ts';
 import { loadPackages } from '../../debian/load-indexes.ts';
 import { resolve } from '../../debian/resolver.ts';
@@ -35,6 +36,7 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
   const existing = ctx.updateLock ? undefined : await readLock(ctx.lockPath);
   if (existing && existing.requestHash === hash && existing.arch === debArch) {
     reporter.info(`Using ${existing.packages.length} packages locked in ${ctx.lockPath}`);
+    if (what.kernel) checkRequiredPackages(ctx, existing);
     return existing;
   }
   const done = reporter.stage('resolve');
@@ -75,11 +77,30 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
     }
   }
   done(`${entries.length} packages from ${index.length} in the indexes`);
-  return {
+  const lock: LockFile = {
     lockfileVersion: 1,
     arch: debArch,
     requestHash: hash,
     sourceDateEpoch: releaseDates.length > 0 ? Math.max(...releaseDates) : 0,
     packages: entries,
   };
+  if (what.kernel) checkRequiredPackages(ctx, lock);
+  return lock;
+}
+
+/**
+ * The packages HookOS's early boot and services cannot run without (osie/manifest.ts) must be
+ * in the package set: a spec that drops one would build an OS that cannot work.
+ */
+export function checkRequiredPackages(ctx: BuildContext, lock: LockFile): void {
+  const installed = new Set(lock.packages.filter((p) => p.role === 'request').map((p) => p.name));
+  const missing = OSIE_REQUIRED_PACKAGES.filter((p) => !installed.has(p.name));
+  if (missing.length === 0) return;
+  const lines = missing.map((p) => `${p.neededBy} needs the package ${p.name} (${p.why})`);
+  throw specError(
+    ctx.loaded,
+    ['packages'],
+    `the spec leaves out what HookOS needs: ${lines.join('; ')}`,
+    `Add ${missing.map((p) => p.name).join(', ')} to packages (and take them out of omit, if they are there).`,
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * Bundles the OS services (osie/) into single ES module files for the image's QuickJS (Debian's
+ * What osie/ adds to the OS, read and built for the configure stage. Bundles the OS services into single ES module files for the image's QuickJS (Debian's
  * quickjs, /usr/bin/qjs), and collects their systemd units. The services reach the system only
  * through osie/lib/platform, which imports qjs's built-in modules as `quickjs:os` and
  * `quickjs:std`; they are left to qjs as its `os` and `std`. Any other import that is not
@@ -9,10 +9,18 @@
  * fixed to the repository root, so the path comments in the bundles do not depend on where the
  * build runs. The osie tests are bundled by the same settings (osie/test-runner).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
-import { OSIE_BUNDLES, OSIE_ENABLED_UNITS, OSIE_UNIT_FILES, QJS, QJS_FLAGS } from '../../osie/manifest.ts';
+import {
+  OSIE_BUNDLES,
+  OSIE_ENABLED_UNITS,
+  OSIE_FILES_DIR,
+  OSIE_SCRIPTS,
+  OSIE_UNIT_FILES,
+  QJS,
+  QJS_FLAGS,
+} from '../../osie/manifest.ts';
 import { HookError } from '../errors.ts';
 import { REPO_ROOT } from '../repo.ts';
 
@@ -48,14 +56,32 @@ export function qjsBuildOptions(entry: string, alias: Record<string, string> = {
   };
 }
 
-/** Image path (e.g. `usr/lib/hook/hook-bootkit.js`) → contents, for every bundle and unit file. */
-export async function bundleOsie(): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
-  for (const [treePath, entry] of OSIE_BUNDLES) files.set(treePath, await bundleEntry(treePath, entry));
-  for (const [treePath, unitFile] of OSIE_UNIT_FILES) {
-    files.set(treePath, new Uint8Array(await readFile(join(REPO_ROOT, 'osie', 'units', unitFile))));
+export interface OsieFile {
+  data: Uint8Array;
+  mode: number;
+}
+
+/**
+ * Everything osie/manifest.ts declares, as OS path → contents and mode: the bundles (programs,
+ * executable), the unit files and drop-ins, the scripts (executable) and the static files.
+ */
+export async function osieFiles(): Promise<Map<string, OsieFile>> {
+  const files = new Map<string, OsieFile>();
+  const read = async (...parts: string[]) =>
+    new Uint8Array(await readFile(join(REPO_ROOT, 'osie', ...parts)));
+  for (const [path, entry] of OSIE_BUNDLES)
+    files.set(path, { data: await bundleEntry(path, entry), mode: 0o755 });
+  for (const [path, unitFile] of OSIE_UNIT_FILES)
+    files.set(path, { data: await read('units', unitFile), mode: 0o644 });
+  for (const [path, script] of OSIE_SCRIPTS)
+    files.set(path, { data: await read('scripts', script), mode: 0o755 });
+  const dir = join(REPO_ROOT, 'osie', OSIE_FILES_DIR);
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = relative(dir, join(entry.parentPath, entry.name));
+    files.set(path, { data: await read(OSIE_FILES_DIR, path), mode: 0o644 });
   }
-  return files;
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 async function bundleEntry(treePath: string, entry: string): Promise<Uint8Array> {

