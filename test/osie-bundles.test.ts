@@ -17,9 +17,9 @@ import { build } from 'esbuild';
 import { FakeDockerEngine } from '../osie/bootkit/fake-docker-engine.ts';
 import { OSIE_ENABLED_UNITS, OSIE_REQUIRED_PACKAGES, QJS_FLAGS } from '../osie/manifest.ts';
 import { qjsRuntime } from '../osie/test-runner/runtime.ts';
+import { osieFiles, qjsBuildOptions } from '../src/build/osie.ts';
 import { parseInstallSection } from '../src/rootfs/systemd-units.ts';
 import { loadSpec } from '../src/specfile/load.ts';
-import { osieFiles, qjsBuildOptions } from '../src/build/osie.ts';
 
 const run = promisify(execFile);
 

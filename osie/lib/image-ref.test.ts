@@ -41,11 +41,24 @@ test('name, path and tag; a digest wins over a tag (ParseDockerRef)', () => {
   });
   assert.deepEqual(parseImageRef(`test:5000/repo:tag@sha256:${HEX64}`), {
     ok: true,
-    value: { registry: 'test:5000', name: 'test:5000/repo', path: 'repo', tag: `sha256:${HEX64}` },
+    value: {
+      registry: 'test:5000',
+      name: 'test:5000/repo',
+      path: 'repo',
+      tag: `sha256:${HEX64}`,
+      givenTag: 'tag',
+      digest: `sha256:${HEX64}`,
+    },
   });
   assert.deepEqual(parseImageRef('lowercase:Uppercase'), {
     ok: true,
-    value: { registry: 'docker.io', name: 'lowercase', path: 'library/lowercase', tag: 'Uppercase' },
+    value: {
+      registry: 'docker.io',
+      name: 'lowercase',
+      path: 'library/lowercase',
+      tag: 'Uppercase',
+      givenTag: 'Uppercase',
+    },
   });
 });
 
@@ -138,7 +151,13 @@ test('property: valid references built from the grammar parse, with their parts;
       const parsed = parseImageRef(text);
       assert.deepEqual(parsed, {
         ok: true,
-        value: { registry: host, name: `${host}/${repo}`, path: repo, tag: t === '' ? 'latest' : t },
+        value: {
+          registry: host,
+          name: `${host}/${repo}`,
+          path: repo,
+          tag: t === '' ? 'latest' : t,
+          ...(t === '' ? {} : { givenTag: t }),
+        },
       });
     }),
     { numRuns: 1000 },

@@ -108,14 +108,15 @@ export function parseImageRef(text: string): Parsed<ImageRef> {
     0,
     text.length - (digest === undefined ? 0 : digest.length + 1) - (tag === undefined ? 0 : tag.length + 1),
   );
-  return ok({
+  const ref: ImageRef = {
     registry: split.domain,
     name: givenName,
     path: split.path,
     tag: digest ?? tag ?? 'latest',
-    givenTag: tag,
-    digest,
-  });
+  };
+  if (tag !== undefined) ref.givenTag = tag;
+  if (digest !== undefined) ref.digest = digest;
+  return ok(ref);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { type Arch, debianArch } from '../arch.ts';
-import type { Reporter } from '../build/reporter.ts';
+import type { Reporter } from './reporter.ts';
 import { HookError } from '../errors.ts';
 import { buildImage, type OciImage, type PushResult, pushImage, writeOciLayout } from '../oci/image.ts';
 import { parseReference } from '../oci/reference.ts';

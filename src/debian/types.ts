@@ -45,20 +45,3 @@ export interface ArchiveSettings {
   suites: string[];
   components: string[];
 }
-
-/** A resolved package, as written to `hook.lock`. */
-export interface LockedPackage {
-  name: string;
-  version: string;
-  architecture: string;
-  sha256: string;
-  filename: string;
-  size: number;
-  mirror: string;
-}
-
-export interface IndexRequest {
-  settings: ArchiveSettings;
-  arch: DebianArch;
-  cacheDir: string;
-}

@@ -6,11 +6,6 @@ import { test } from 'node:test';
 import { isHookError } from '../errors.ts';
 import { chooseAccel, findExecutable, findQemuBinary, kvmUsable, qemuInstallHint } from './host.ts';
 
-test('findQemuBinary finds the installed emulators', () => {
-  assert.match(findQemuBinary('x86_64'), /\/qemu-system-x86_64$/);
-  assert.match(findQemuBinary('aarch64'), /\/qemu-system-aarch64$/);
-});
-
 test('findQemuBinary: missing emulator is E_QEMU with an apt-get hint', async () => {
   const empty = await mkdtemp(join(tmpdir(), 'hook-path-'));
   try {

@@ -551,6 +551,9 @@ function describeValue(value: unknown): string {
 type AnySchema = z.core.$ZodType;
 
 /** The schema through wrappers (defaults, optionals, transforms) to the type written in YAML. */
+// These walk zod's schema definitions (`_zod.def`), which zod does not promise to keep stable:
+// zod is pinned to an exact version in package.json for that reason, and the tests of
+// error positions and unknown-key hints fail if an upgrade changes them.
 function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
   let current = schema;
   for (;;) {

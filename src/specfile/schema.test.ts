@@ -37,7 +37,7 @@ test('a minimal spec gets every default', () => {
     symlinks: [],
     files: [],
     systemd: { enable: [], mask: [] },
-    sizeBudget: 400 * 1024 * 1024,
+    sizeBudget: 448 * 1024 * 1024,
     compression: 'zstd',
     output: { dir: 'out' },
   });
@@ -216,5 +216,5 @@ test('the JSON Schema describes every key and refuses unknown ones', () => {
   assert.deepEqual(schema.required, ['packages']);
   assert.equal(schema.properties.kernel.additionalProperties, false);
   assert.deepEqual(schema.properties.arch.enum, ['x86_64', 'aarch64']);
-  assert.equal(schema.properties.sizeBudget.default, '400MiB');
+  assert.equal(schema.properties.sizeBudget.default, '448MiB');
 });

@@ -39,7 +39,7 @@ export const DEFAULT_EXCLUDE = [
   'usr/share/lintian/**',
 ];
 export const DEFAULT_CMDLINE = 'console=tty0 console=ttyS0,115200';
-export const DEFAULT_SIZE_BUDGET = '400MiB';
+export const DEFAULT_SIZE_BUDGET = '448MiB';
 export const DEFAULT_MODE = 0o644;
 
 /** Why a path glob is unusable, or undefined when it is fine. */

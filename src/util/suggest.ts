@@ -37,13 +37,13 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
 /**
  * The one "did you mean" ranker (spec keys, users, groups, units, package and module names):
  * up to `max` candidates close to `word`, case ignored. Close means within a small edit
- * distance (a third of the word's length, at least 2), or containing the word, or sharing a
+ * distance (a third of the word's length, 2 to 3 edits), or containing the word, or sharing a
  * long prefix with it (`linux-image` → `linux-image-amd64`). Closest first, then the length
  * nearest the word's, then by name.
  */
 export function suggest(word: string, candidates: Iterable<string>, max = 5): string[] {
   const wanted = word.toLowerCase();
-  const limit = Math.max(2, Math.floor(wanted.length / 3));
+  const limit = Math.max(2, Math.min(3, Math.floor(wanted.length / 3)));
   const scored: Array<{ name: string; distance: number }> = [];
   for (const candidate of candidates) {
     const lower = candidate.toLowerCase();

@@ -4,7 +4,7 @@
  * firmware out (container images).
  */
 import { OSIE_REQUIRED_PACKAGES } from '../../../osie/manifest.ts';
-import { debianArch } from '../../arch.ts';
+import { type Arch, debianArch } from '../../arch.ts';
 import { loadPackages } from '../../debian/load-indexes.ts';
 import { resolve } from '../../debian/resolver.ts';
 import type { BinaryPackage } from '../../debian/types.ts';
@@ -14,6 +14,11 @@ import type { Spec } from '../../specfile/schema.ts';
 import type { BuildContext } from '../context.ts';
 import { type LockEntry, type LockFile, lockEntry, readLock, requestHash } from '../lockfile.ts';
 
+/** `kernel.package` with its placeholders filled in: `{debarch}` → amd64/arm64, `{arch}` → x86_64/aarch64. */
+export function kernelPackageName(spec: Spec, arch: Arch): string {
+  return spec.kernel.package.replaceAll('{debarch}', debianArch(arch)).replaceAll('{arch}', arch);
+}
+
 export function packageNames(spec: Spec): string[] {
   return spec.packages.map((p) => (typeof p === 'string' ? p : p.name));
 }
@@ -21,7 +26,7 @@ export function packageNames(spec: Spec): string[] {
 export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean }): Promise<LockFile> {
   const { spec, loaded, settings, reporter } = ctx;
   const debArch = debianArch(ctx.arch);
-  const kernelName = what.kernel ? spec.kernel.package.replaceAll('{debarch}', debArch) : '';
+  const kernelName = what.kernel ? kernelPackageName(spec, ctx.arch) : '';
   const firmwareNames = what.kernel ? spec.kernel.firmware.packages : [];
   const requests = packageNames(spec);
   const hash = requestHash({

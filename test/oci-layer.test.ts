@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { fileNode, symlinkNode, Tree, treePath } from '../tree/tree.ts';
-import { treeToLayer } from './layer.ts';
+import { treeToLayer } from '../src/oci/layer.ts';
+import { fileNode, symlinkNode, Tree, treePath } from '../src/tree/tree.ts';
 
 const EPOCH = 1_700_000_000;
 

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { debianArch } from '../arch.ts';
-import { resolveArchiveSettings } from '../debian/sources.ts';
-import { loadSpec } from './load.ts';
+import { debianArch } from '../src/arch.ts';
+import { resolveArchiveSettings } from '../src/debian/sources.ts';
+import { loadSpec } from '../src/specfile/load.ts';
 
 const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hook', 'spec-test');
 

@@ -12,9 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileNode, symlinkNode, Tree, type TreeNode, type TreePath, treePath } from '../tree/tree.ts';
-import { compress } from './compress.ts';
-import { cpioTrailer, readCpio, writeCpio } from './cpio.ts';
+import { compress } from '../src/formats/compress.ts';
+import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
+import { fileNode, symlinkNode, Tree, type TreeNode, type TreePath, treePath } from '../src/tree/tree.ts';
 
 const MTIME = 1_700_000_000; // 2023-11-14 22:13:20 UTC
 const UTC = { ...process.env, TZ: 'UTC' };

@@ -5,11 +5,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fullReads, SMEE_BUFFER, smeeCopy, smeePatch, smeePatchBuffer } from '../../../test/helpers/smee.ts';
-import type { Arch } from '../../arch.ts';
-import { isHookError } from '../../errors.ts';
-import type { BootLoaderFiles } from './boot-loaders.ts';
-import { type BuiltIso, buildIso, findAll, ISO_MAGIC_STRING, type IsoInput } from './iso.ts';
+import type { Arch } from '../src/arch.ts';
+import type { BootLoaderFiles } from '../src/build/artifacts/boot-loaders.ts';
+import {
+  type BuiltIso,
+  buildIso,
+  findAll,
+  ISO_MAGIC_STRING,
+  type IsoInput,
+} from '../src/build/artifacts/iso.ts';
+import { isHookError } from '../src/errors.ts';
+import { fullReads, SMEE_BUFFER, smeeCopy, smeePatch, smeePatchBuffer } from './helpers/smee.ts';
 
 // Synthetic boot loaders and OS (the real ones: test/iso-image.test.ts and test/iso-boot.test.ts);
 // oracles: xorriso (El Torito, system area, files), mtools (the FAT image), partx (the MBR).

@@ -9,7 +9,7 @@ import {
   decompressXzWith,
   detectCompression,
   xzUncompressedSize,
-} from './compress.ts';
+} from '../src/formats/compress.ts';
 
 /** Compressible but not trivial: text with some randomness (about 1.5 MB). */
 const sample = Buffer.from(

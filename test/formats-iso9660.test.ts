@@ -6,8 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { isHookError } from '../errors.ts';
-import { type IsoFile, type IsoOptions, SECTOR, withBootInfoTable, writeIso } from './iso9660.ts';
+import { isHookError } from '../src/errors.ts';
+import {
+  type IsoFile,
+  type IsoOptions,
+  SECTOR,
+  withBootInfoTable,
+  writeIso,
+} from '../src/formats/iso9660.ts';
 
 // Oracles: xorriso (libisofs reads our volume descriptors, path tables, directories and El
 // Torito catalog) and util-linux's blkid (probes the ISO 9660 superblock).

@@ -24,7 +24,7 @@ import {
   readSealed,
   sha256File,
   writeSealed,
-} from './cache.ts';
+} from '../src/debian/cache.ts';
 
 const dirs: string[] = [];
 after(() => {

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { isHookError } from '../errors.ts';
-import { register, runVmCommand } from './run.ts';
+import { register, runVmCommand } from '../src/cli/run.ts';
+import { isHookError } from '../src/errors.ts';
 
-const runModule = fileURLToPath(new URL('./run.ts', import.meta.url));
+const runModule = fileURLToPath(new URL('../src/cli/run.ts', import.meta.url));
 
 function valuesOf(args: string[], flag: string): string[] {
   return args.flatMap((arg, i) => (arg === flag ? [args[i + 1] ?? ''] : []));

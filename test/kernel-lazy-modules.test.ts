@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parse } from 'yaml';
-import { readDebCached } from '../build/cache/deb-cache.ts';
-import { installKernel } from '../build/stages/kernel.ts';
-import { defaultCacheDir } from '../debian/cache.ts';
-import { type DebEntry, readDebControl } from '../debian/deb.ts';
-import { decompressXzBatch } from '../formats/compress.ts';
-import { Tree } from '../tree/tree.ts';
-import { type ModuleSource, selectModulesLazily } from './lazy-modules.ts';
-import { type ModuleInfo, readModuleInfo } from './modinfo.ts';
-import { selectModules } from './select.ts';
+import { readDebCached } from '../src/build/cache/deb-cache.ts';
+import { installKernel } from '../src/build/stages/kernel.ts';
+import { defaultCacheDir } from '../src/debian/cache.ts';
+import { type DebEntry, readDebControl } from '../src/debian/deb.ts';
+import { decompressXzBatch } from '../src/formats/compress.ts';
+import { type ModuleSource, selectModulesLazily } from '../src/kernel/lazy-modules.ts';
+import { type ModuleInfo, readModuleInfo } from '../src/kernel/modinfo.ts';
+import { selectModules } from '../src/kernel/select.ts';
+import { Tree } from '../src/tree/tree.ts';
 
 const MODULES = /^(?:usr\/)?lib\/modules\/[^/]+\/(.+\.ko(?:\.xz)?)$/;
 
@@ -85,7 +85,7 @@ function countingSource(all: ModuleInfo[]): ModuleSource & { loaded: Set<string>
 }
 
 async function defaultPatterns(): Promise<string[]> {
-  const spec = parse(await readFile(new URL('../../hook.yaml', import.meta.url), 'utf8')) as {
+  const spec = parse(await readFile(new URL('../hook.yaml', import.meta.url), 'utf8')) as {
     kernel: { modules: string[] };
   };
   return spec.kernel.modules;

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
-import { HookError } from '../errors.ts';
-import { httpGet } from './http.ts';
-import { type Keyring, loadKeyring, parseRelease, verifyInRelease } from './inrelease.ts';
-import { resolveArchiveSettings } from './sources.ts';
+import { httpGet } from '../src/debian/http.ts';
+import { type Keyring, loadKeyring, parseRelease, verifyInRelease } from '../src/debian/inrelease.ts';
+import { resolveArchiveSettings } from '../src/debian/sources.ts';
+import { HookError } from '../src/errors.ts';
 
 const isSignatureError = (pattern: RegExp) => (error: unknown) =>
   error instanceof HookError && error.code === 'E_SIGNATURE' && pattern.test(error.message);

@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pack } from 'tar-stream';
-import { testDeb } from '../../test/fixtures/formats/test-debs.ts';
-import { compress } from '../formats/compress.ts';
-import { treePath } from '../tree/tree.ts';
-import { type DebEntry, readDeb, readDebControl } from './deb.ts';
+import { type DebEntry, readDeb, readDebControl } from '../src/debian/deb.ts';
+import { compress } from '../src/formats/compress.ts';
+import { treePath } from '../src/tree/tree.ts';
+import { testDeb } from './fixtures/formats/test-debs.ts';
 
 const UTC = { ...process.env, TZ: 'UTC' };
 const work = mkdtempSync(join(tmpdir(), 'deb-test-'));

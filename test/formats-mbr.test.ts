@@ -5,8 +5,8 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isHookError } from '../errors.ts';
-import { chs, isohybridMbr, writeMbr } from './mbr.ts';
+import { isHookError } from '../src/errors.ts';
+import { chs, isohybridMbr, writeMbr } from '../src/formats/mbr.ts';
 
 // Oracle: util-linux's partx reads the partition table as the kernel's msdos parser does.
 const work = mkdtempSync(join(tmpdir(), 'hook-mbr-'));

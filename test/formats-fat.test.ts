@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isHookError } from '../errors.ts';
-import { type FatOptions, shortName, writeFat } from './fat.ts';
+import { isHookError } from '../src/errors.ts';
+import { type FatOptions, shortName, writeFat } from '../src/formats/fat.ts';
 
 // Oracles: mtools (mdir, mcopy, minfo read the BPB, FAT chains and directories) and
 // util-linux's blkid (decides FAT12/FAT16 from the cluster count, as Linux's vfat does).

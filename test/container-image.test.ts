@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { silentReporter } from '../build/reporter.ts';
-import { isHookError } from '../errors.ts';
-import { buildContainerImage, publishImage } from './container-image.ts';
+import { buildContainerImage, publishImage } from '../src/build/container-image.ts';
+import { silentReporter } from '../src/build/reporter.ts';
+import { isHookError } from '../src/errors.ts';
 
 const run = promisify(execFile);
-const SPEC = new URL('../../test/fixtures/worker/action.yaml', import.meta.url).pathname;
+const SPEC = new URL('./fixtures/worker/action.yaml', import.meta.url).pathname;
 
 test('a spec becomes a one-layer OCI image that skopeo reads, with the image: config', {
   timeout: 300_000,

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { isHookError } from '../errors.ts';
-import { ElfFile } from '../formats/elf.ts';
-import { isModulePath, moduleNameFromPath, parseModinfo, readModuleInfo } from './modinfo.ts';
+import { isHookError } from '../src/errors.ts';
+import { ElfFile } from '../src/formats/elf.ts';
+import { isModulePath, moduleNameFromPath, parseModinfo, readModuleInfo } from '../src/kernel/modinfo.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'hook-modinfo-'));
 after(() => rmSync(work, { recursive: true, force: true }));

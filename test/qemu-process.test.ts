@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { exitCodeOf } from './process.ts';
+import { exitCodeOf } from '../src/qemu/process.ts';
 
-const processModule = fileURLToPath(new URL('./process.ts', import.meta.url));
+const processModule = fileURLToPath(new URL('../src/qemu/process.ts', import.meta.url));
 
 function alive(pid: number): boolean {
   try {

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { testDeb } from '../../test/fixtures/formats/test-debs.ts';
-import { readAr } from './ar.ts';
+import { readAr } from '../src/formats/ar.ts';
+import { testDeb } from './fixtures/formats/test-debs.ts';
 
 test('readAr lists the members of a real .deb exactly as `ar t` does, with their bytes', async () => {
   const path = await testDeb('hostname');

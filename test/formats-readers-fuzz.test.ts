@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { isHookError } from '../errors.ts';
-import { readAr } from './ar.ts';
-import { readCpio } from './cpio.ts';
-import { readTar } from './tar-read.ts';
+import { isHookError } from '../src/errors.ts';
+import { readAr } from '../src/formats/ar.ts';
+import { readCpio } from '../src/formats/cpio.ts';
+import { readTar } from '../src/formats/tar-read.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'hook-fuzz-readers-'));
 after(() => rmSync(work, { recursive: true, force: true }));
