@@ -41,7 +41,7 @@ function peInfo(image: Uint8Array): { machine: number; certificateBytes: number 
 for (const arch of ['x86_64', 'aarch64'] as const satisfies readonly Arch[]) {
   test(`${arch}: boot loaders from Debian packages, as the ISO needs them`, {
     timeout: 5 * 60_000,
-  }, async () => {
+  }, async (t) => {
     const ctx = prepare({ arch, reporter: silentReporter });
     const { files, packages } = await fetchBootLoaders({
       arch,
