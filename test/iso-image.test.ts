@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -41,7 +41,7 @@ function peInfo(image: Uint8Array): { machine: number; certificateBytes: number 
 for (const arch of ['x86_64', 'aarch64'] as const satisfies readonly Arch[]) {
   test(`${arch}: boot loaders from Debian packages, as the ISO needs them`, {
     timeout: 5 * 60_000,
-  }, async () => {
+  }, async (t) => {
     const ctx = createContext({ arch, reporter: silentReporter });
     const { files, packages } = await fetchBootLoaders({
       arch,
@@ -102,7 +102,9 @@ for (const arch of ['x86_64', 'aarch64'] as const satisfies readonly Arch[]) {
       bootLoaders: files,
       sourceDateEpoch: 1_750_000_000,
     });
-    const path = join(await mkdtemp(join(tmpdir(), 'hook-iso-image-')), iso.name);
+    const dir = await mkdtemp(join(tmpdir(), 'hook-iso-image-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, iso.name);
     const out = await open(path, 'w');
     for (const piece of iso.pieces) await out.write(piece);
     await out.close();

@@ -295,18 +295,26 @@ describe('buildIso', () => {
     };
     noSignature.bios.isolinux.fill(0, 0x40, 0x44);
     const bad: IsoInput[] = [
-      input('x86_64', { bootLoaders: noSignature }),
       input('x86_64', { cmdline: 'password=$secret' }),
       input('x86_64', { cmdline: 'a "quoted" arg' }),
       input('x86_64', { cmdline: 'x'.repeat(1100) }),
       input('x86_64', { cmdline: 'two\nlines' }),
-      input('aarch64', { bootLoaders: loaders.x86_64 }),
+      input('x86_64', { cmdline: 'hostname=café' }),
     ];
     for (const options of bad) {
       assert.throws(
         () => buildIso(options),
         (e: unknown) => isHookError(e) && e.code === 'E_KERNEL',
         String(options.cmdline).slice(0, 40),
+      );
+    }
+    for (const options of [
+      input('x86_64', { bootLoaders: noSignature }),
+      input('aarch64', { bootLoaders: loaders.x86_64 }),
+    ]) {
+      assert.throws(
+        () => buildIso(options),
+        (e: unknown) => isHookError(e) && e.code === 'E_ARCHIVE_FORMAT',
       );
     }
   });

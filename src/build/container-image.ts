@@ -5,7 +5,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { type Arch, debianArch } from '../arch.ts';
-import type { Reporter } from './reporter.ts';
 import { HookError } from '../errors.ts';
 import { buildImage, type OciImage, type PushResult, pushImage, writeOciLayout } from '../oci/image.ts';
 import { parseReference } from '../oci/reference.ts';
@@ -13,6 +12,7 @@ import type { Spec } from '../specfile/schema.ts';
 import { formatSize } from '../util/size.ts';
 import { createContext } from './context.ts';
 import { serializeLock } from './lockfile.ts';
+import type { Reporter } from './reporter.ts';
 import { applySpec } from './stages/configure.ts';
 import { fetchLocked } from './stages/fetch.ts';
 import { installPackages } from './stages/install.ts';

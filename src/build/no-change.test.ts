@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import type { Reporter } from './reporter.ts';
 import { type BuildContext, type BuildResult, createContext } from './context.ts';
 import { inputsHash, upToDate, writeStamp } from './no-change.ts';
 import { publishSet } from './publish.ts';
+import type { Reporter } from './reporter.ts';
 import { CHECKSUMMED } from './stages/artifacts.ts';
 
 const quiet: Reporter = { stage: () => () => {}, progress: () => {}, info: () => {}, warn: () => {} };

@@ -102,8 +102,14 @@ const EFI_NAMES: Record<Arch, { boot: string; grub: string }> = {
 
 const encoder = new TextEncoder();
 
+/** The kernel command line does not fit the ISO's boot loaders. */
 function isoError(message: string, hint?: string): HookError {
   return new HookError('E_KERNEL', `Cannot build the ISO: ${message}`, hint ? { hint } : {});
+}
+
+/** A boot loader is not what the ISO layout relies on. */
+function loaderError(message: string, hint: string): HookError {
+  return new HookError('E_ARCHIVE_FORMAT', `Cannot build the ISO: ${message}`, { hint });
 }
 
 /** The content id: the kernel, the initramfs, the boot loaders and the command line. */
@@ -141,7 +147,10 @@ export function withAlignedPlaceholder(
 
 function kernelArgs(cmdline: string | undefined): string {
   const args = (cmdline ?? '').trim();
-  if (/[\n\r]/.test(args)) throw isoError('the kernel command line has a line break');
+  // Printable ASCII: one character is one byte, so the placeholder lands where it is counted.
+  if (!/^[\x20-\x7e]*$/.test(args)) {
+    throw isoError(`the kernel command line "${args}" has characters other than printable ASCII`);
+  }
   return args === '' ? '' : `${args} `;
 }
 
@@ -161,7 +170,7 @@ export function grubConfig(id: string, cmdline: string | undefined): { text: str
     throw isoError(`the kernel command line "${args}" leaves no room for Smee's 1024-byte patch`);
   }
   const head =
-    `# HookOS: GRUB configuration of ${'the ISO'}. Smee overwrites the 1024-character string on the\n` +
+    '# HookOS: GRUB configuration of the ISO. Smee overwrites the 1024-character string on the\n' +
     '# linux line below with its kernel command line, padded with spaces.\n' +
     `search --no-floppy --file --set=root /HOOK/ID_${id}\n` +
     'set default=0\n' +
@@ -239,8 +248,12 @@ export function findAll(pieces: readonly Uint8Array[], needle: Uint8Array): numb
 
 export function buildIso(input: IsoInput): BuiltIso {
   const { arch, bootLoaders } = input;
-  if (bootLoaders.arch !== arch)
-    throw isoError(`boot loaders for ${bootLoaders.arch} given for an ${arch} ISO`);
+  if (bootLoaders.arch !== arch) {
+    throw loaderError(
+      `boot loaders for ${bootLoaders.arch} given for an ${arch} ISO`,
+      'Fetch them for the same architecture',
+    );
+  }
   const id = contentId(input);
   const efiNames = EFI_NAMES[arch];
   const grub = grubConfig(id, input.cmdline);
@@ -266,7 +279,7 @@ export function buildIso(input: IsoInput): BuiltIso {
   if (bios) {
     const signature = bios.isolinux.subarray(0x40, 0x44);
     if (!ISOLINUX_HYBRID_SIGNATURE.every((b, i) => signature[i] === b)) {
-      throw isoError(
+      throw loaderError(
         'isolinux.bin has no isohybrid signature at offset 0x40',
         'Use isolinux.bin of Debian package isolinux',
       );
