@@ -69,7 +69,7 @@ export async function bench(): Promise<Row[]> {
       (i) => writeFile(join(root, 'bench-file.txt'), `run ${i + 1} ${Date.now()}\n`),
     );
     const report = JSON.parse(await readFile(join(outDir, 'hook-x86_64.report.json'), 'utf8')) as BuildReport;
-    const lock = JSON.parse(await readFile(join(outDir, 'hook.lock'), 'utf8')) as LockFile;
+    const lock = JSON.parse(await readFile(join(outDir, 'hook-x86_64.lock'), 'utf8')) as LockFile;
 
     log(`build: reference, mmdebstrap + cpio + zstd of the same ${lock.packages.length} packages`);
     const reference = await mmdebstrapReference(root, lock, cacheDir);

@@ -71,6 +71,7 @@ function input(outDir: string, segments: BuiltSegment[]): ArtifactInput & { outD
     specName: 'hookos',
     specVersion: '0.1.0',
     kernelVersion: '6.12.0',
+    cmdline: 'console=ttyS0',
   };
 }
 
@@ -96,12 +97,12 @@ describe('writeOutputs', () => {
         readFileSync(join(outDir, 'vmlinuz-x86_64')),
       );
       execFileSync('sha512sum', ['--check', '--strict', 'checksum.txt'], { cwd: outDir });
-      const sums = execFileSync('sha512sum', ['hook_x86_64.tar.gz', 'hook.lock'], { cwd: outDir }).toString();
+      const sums = execFileSync('sha512sum', ['hook_x86_64.tar.gz', 'hook-x86_64.lock'], { cwd: outDir }).toString();
       assert.match(
         sums,
         new RegExp(`^${result.files['hook_x86_64.tar.gz']?.sha512}  hook_x86_64.tar.gz$`, 'm'),
       );
-      assert.match(sums, new RegExp(`^${result.files['hook.lock']?.sha512}  hook.lock$`, 'm'));
+      assert.match(sums, new RegExp(`^${result.files['hook-x86_64.lock']?.sha512}  hook-x86_64.lock$`, 'm'));
       assert.equal(result.files['initramfs-x86_64']?.bytes, initramfs.byteLength);
       assert.equal(result.report.initramfsBytes, initramfs.byteLength);
     })();

@@ -127,7 +127,7 @@ async function imageDir(arch: Arch): Promise<string> {
 async function prepareIso(arch: Arch, work: string, patch: string): Promise<PreparedIso> {
   const outDir = await imageDir(arch);
   const ctx = createContext({ arch, reporter: silentReporter });
-  const lock = await readLock(join(outDir, 'hook.lock'));
+  const lock = await readLock(join(outDir, `hook-${arch}.lock`));
   const started = performance.now();
   const { files } = await fetchBootLoaders({ arch, settings: ctx.settings, cacheDir: ctx.cacheDir });
   const fetched = performance.now();
@@ -140,6 +140,11 @@ async function prepareIso(arch: Arch, work: string, patch: string): Promise<Prep
     sourceDateEpoch: lock?.sourceDateEpoch ?? 0,
   });
   const built = performance.now();
+  // What boots here is what `hook build` published: the same bytes.
+  assert.ok(
+    (await readFile(join(outDir, iso.name))).equals(Buffer.concat(iso.pieces)),
+    `${iso.name} in ${outDir} is the ISO assembled from the same artifacts and boot loaders`,
+  );
   const plain = join(work, iso.name);
   await writePieces(plain, iso.pieces);
   const patched = join(work, `smee-${iso.name}`);

@@ -122,7 +122,7 @@ test('the bundle, checksums, lock and SBOM describe the build', { timeout: 10 * 
   const check = execFileSync('sha512sum', ['-c', 'checksum.txt'], { cwd: image.outDir }).toString();
   for (const name of ARTIFACTS) assert.match(check, new RegExp(`^${name}: OK$`, 'm'));
 
-  const lock = JSON.parse(await readFile(join(image.outDir, 'hook.lock'), 'utf8')) as LockFile;
+  const lock = JSON.parse(await readFile(join(image.outDir, 'hook-x86_64.lock'), 'utf8')) as LockFile;
   assert.ok(lock.packages.length > 100);
   for (const pkg of lock.packages) {
     assert.match(pkg.sha256, /^[0-9a-f]{64}$/);
@@ -151,12 +151,12 @@ test('--arch aarch64 produces the same set of outputs for arm64', { timeout: 30 
     'initramfs-aarch64',
     'hook_aarch64.tar.gz',
     'checksum.txt',
-    'hook.lock',
+    'hook-aarch64.lock',
   ]) {
     assert.ok(files.includes(name), `${name} in ${files.join(', ')}`);
   }
   const vmlinuz = await readFile(join(image.outDir, 'vmlinuz-aarch64'));
-  const lock = JSON.parse(await readFile(join(image.outDir, 'hook.lock'), 'utf8')) as LockFile;
+  const lock = JSON.parse(await readFile(join(image.outDir, 'hook-aarch64.lock'), 'utf8')) as LockFile;
   assert.ok(lock.packages.every((p) => p.architecture === 'arm64' || p.architecture === 'all'));
   assert.ok(vmlinuz.byteLength > 1_000_000);
   assert.equal(image.kernelVersion.endsWith('-arm64'), true, image.kernelVersion);

@@ -10,6 +10,7 @@ import { resolveArchiveSettings } from '../debian/sources.ts';
 import type { ArchiveSettings } from '../debian/types.ts';
 import { type LoadedSpec, loadSpec } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
+import { lockFileName } from './lockfile.ts';
 import type { BuildReport } from './artifacts/report.ts';
 import type { PublishedFile } from './publish.ts';
 import type { Reporter } from './reporter.ts';
@@ -76,7 +77,7 @@ export function createContext(options: BuildOptions): BuildContext {
     arch,
     outDir,
     cacheDir: options.cacheDir ?? defaultCacheDir(),
-    lockPath: options.lockFile ?? join(outDir, 'hook.lock'),
+    lockPath: options.lockFile ?? join(outDir, lockFileName(arch)),
     settings,
     reporter: options.reporter,
     updateLock: Boolean(options.updateLock),

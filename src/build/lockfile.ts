@@ -1,5 +1,5 @@
 /**
- * `hook.lock`: the resolved package set (name, version, architecture, SHA-256, where it
+ * `hook-<arch>.lock`: the resolved package set (name, version, architecture, SHA-256, where it
  * lives in the archive) plus the request it answers. A build whose request matches the lock
  * reuses it without reading any index, so the same spec + lock gives the same image.
  */
@@ -20,7 +20,8 @@ export interface LockEntry {
   role: PackageRole;
 }
 
-export type PackageRole = 'request' | 'kernel' | 'firmware';
+/** Why a package is locked: requested by the spec, the kernel, firmware, or a boot loader of the ISO. */
+export type PackageRole = 'request' | 'kernel' | 'firmware' | 'bootloader';
 
 export interface LockFile {
   lockfileVersion: 1;
@@ -37,9 +38,15 @@ export interface LockRequest {
   requests: string[];
   kernel: string;
   firmware: string[];
+  bootLoaders: string[];
   omit: string[];
   suites: string[];
   components: string[];
+}
+
+/** One lock per architecture, so that building both into one folder keeps both pinned. */
+export function lockFileName(arch: string): string {
+  return `hook-${arch}.lock`;
 }
 
 export function requestHash(request: LockRequest): string {
@@ -48,6 +55,7 @@ export function requestHash(request: LockRequest): string {
     requests: [...request.requests].sort(),
     kernel: request.kernel,
     firmware: [...request.firmware].sort(),
+    bootLoaders: [...request.bootLoaders].sort(),
     omit: [...request.omit].sort(),
     suites: request.suites,
     components: [...request.components].sort(),
@@ -90,7 +98,7 @@ export async function readLock(path: string): Promise<LockFile | undefined> {
   }
   const lock = parsed as Partial<LockFile>;
   if (lock.lockfileVersion !== 1 || !Array.isArray(lock.packages) || typeof lock.requestHash !== 'string') {
-    throw new HookError('E_SPEC', `Lock file ${path} is not a hook.lock of version 1`, {
+    throw new HookError('E_SPEC', `Lock file ${path} is not a HookOS lock of version 1`, {
       hint: 'Delete it to resolve the packages again.',
     });
   }

@@ -1,7 +1,8 @@
 /**
  * `hook build`: the stages in order, data flowing one way —
  *
- *   spec → resolve → fetch → rootfs → kernel → configure → budget → initramfs → artifacts → publish
+ *   spec → resolve → fetch → rootfs → kernel → boot loaders → configure → budget → initramfs
+ *        → artifacts → publish
  *
  * Each stage is one file in stages/. The output folder is locked for the whole build, and a
  * build whose inputs have not changed since the last one returns that one's result.
@@ -12,6 +13,7 @@ import { serializeLock } from './lockfile.ts';
 import { inputsHash, upToDate, writeStamp } from './no-change.ts';
 import { lockOutputDir, publishSet } from './publish.ts';
 import { CHECKSUMMED, stageArtifacts } from './stages/artifacts.ts';
+import { bootLoadersStage } from './stages/boot-loaders.ts';
 import { checkBudget } from './stages/budget.ts';
 import { configureStage } from './stages/configure.ts';
 import { fetchLocked } from './stages/fetch.ts';
@@ -50,6 +52,7 @@ async function buildLocked(ctx: BuildContext): Promise<BuildResult> {
   const paths = await fetchLocked(ctx, lock);
   const rootfs = await installPackages(ctx, lock, paths);
   const kernel = await kernelStage(ctx, lock, paths, rootfs);
+  const bootLoaders = await bootLoadersStage(ctx, lock, paths);
   await configureStage(ctx, rootfs);
   const warnings = maintainerScriptWarnings(rootfs.effects);
   for (const warning of warnings) reporter.warn(warning);
@@ -70,6 +73,8 @@ async function buildLocked(ctx: BuildContext): Promise<BuildResult> {
     specName: ctx.spec.name,
     specVersion: ctx.spec.version,
     kernelVersion: kernel.version,
+    cmdline: ctx.spec.kernel.cmdline,
+    bootLoaders,
   });
   const resultOf = (files: BuildResult['files']): BuildResult => ({
     outDir: ctx.outDir,

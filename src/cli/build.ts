@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program
     .command('build')
     .description(
-      'Build vmlinuz-<arch>, initramfs-<arch>, hook_<arch>.tar.gz, checksum.txt, hook.lock and an SPDX SBOM from a spec',
+      'Build vmlinuz-<arch>, initramfs-<arch>, hook_<arch>.tar.gz, checksum.txt, hook-<arch>.lock and an SPDX SBOM from a spec',
     )
     .argument(
       '[spec]',
@@ -22,7 +22,7 @@ export function register(program: Command): void {
       '--cache <dir>',
       'download and build cache (default: $HOOK_CACHE_DIR, $XDG_CACHE_HOME/hook or ~/.cache/hook)',
     )
-    .option('--lock <file>', 'lock file to read and write (default: <out>/hook.lock)')
+    .option('--lock <file>', 'lock file to read and write (default: <out>/hook-<arch>.lock)')
     .option('--update-lock', 'resolve packages again even when the lock matches the spec')
     .option(
       '--allow-outside-sources',

@@ -4,6 +4,7 @@ import type { Ownership } from '../../rootfs/install.ts';
 import type { Tree } from '../../tree/tree.ts';
 import type { BuiltSegment } from '../initramfs/segments.ts';
 import type { LockFile } from '../lockfile.ts';
+import type { BootLoaderFiles } from './boot-loaders.ts';
 
 export interface ArtifactInput {
   arch: Arch;
@@ -19,6 +20,10 @@ export interface ArtifactInput {
   specName: string;
   specVersion: string;
   kernelVersion: string;
+  /** The spec's kernel.cmdline: the ISO's boot loaders put it before Smee's placeholder. */
+  cmdline: string;
+  /** The ISO's boot loaders; without them no ISO is made. */
+  bootLoaders?: BootLoaderFiles | undefined;
 }
 
 /** An artifact's name and its bytes, in pieces (180 MB is never copied into one buffer). */

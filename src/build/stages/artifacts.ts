@@ -3,11 +3,13 @@
  * One producer per artifact; adding an output format is one file in artifacts/ and one entry
  * in ARTIFACTS. publish.ts then shows them as one set.
  */
+import type { BootLoaderFiles } from '../artifacts/boot-loaders.ts';
 import { bundleArtifact } from '../artifacts/bundle.ts';
 import type { Artifact, ArtifactInput } from '../artifacts/input.ts';
+import { buildIso } from '../artifacts/iso.ts';
 import { type BuildReport, buildReport } from '../artifacts/report.ts';
 import { spdxDocument } from '../artifacts/sbom.ts';
-import { serializeLock } from '../lockfile.ts';
+import { lockFileName, serializeLock } from '../lockfile.ts';
 
 /** Artifacts listed in checksum.txt, for every architecture present in the folder. */
 export const CHECKSUMMED =
@@ -15,15 +17,29 @@ export const CHECKSUMMED =
 
 const json = (value: unknown) => [Buffer.from(`${JSON.stringify(value, null, 2)}\n`)];
 
-/** The producers, in the order their files are written. */
-const ARTIFACTS: ReadonlyArray<(input: ArtifactInput, report: BuildReport) => Artifact> = [
-  (input) => [`vmlinuz-${input.arch}`, [input.vmlinuz]],
-  (input) => [`initramfs-${input.arch}`, input.initramfs],
-  bundleArtifact,
-  (input) => ['hook.lock', [Buffer.from(serializeLock(input.lock))]],
-  (input) => [`hook-${input.arch}.spdx.json`, json(spdxDocument(input))],
-  (input, report) => [`hook-${input.arch}.report.json`, json(report)],
+/** The producers, in the order their files are written; a producer may make none. */
+const ARTIFACTS: ReadonlyArray<(input: ArtifactInput, report: BuildReport) => Artifact[]> = [
+  (input) => [[`vmlinuz-${input.arch}`, [input.vmlinuz]]],
+  (input) => [[`initramfs-${input.arch}`, input.initramfs]],
+  (input) => [bundleArtifact(input)],
+  (input) => (input.bootLoaders ? [isoArtifact(input, input.bootLoaders)] : []),
+  (input) => [[lockFileName(input.arch), [Buffer.from(serializeLock(input.lock))]]],
+  (input) => [[`hook-${input.arch}.spdx.json`, json(spdxDocument(input))]],
+  (input, report) => [[`hook-${input.arch}.report.json`, json(report)]],
 ];
+
+/** `hook-<arch>-efi-initrd.iso`: the kernel and initramfs behind Smee's patchable command line. */
+function isoArtifact(input: ArtifactInput, bootLoaders: BootLoaderFiles): Artifact {
+  const iso = buildIso({
+    arch: input.arch,
+    vmlinuz: input.vmlinuz,
+    initramfs: input.initramfs,
+    bootLoaders,
+    cmdline: input.cmdline,
+    sourceDateEpoch: input.sourceDateEpoch,
+  });
+  return [iso.name, iso.pieces];
+}
 
 export interface StagedArtifacts {
   /** Artifact name → its bytes, in pieces. */
@@ -33,5 +49,5 @@ export interface StagedArtifacts {
 
 export function stageArtifacts(input: ArtifactInput): StagedArtifacts {
   const report = buildReport(input);
-  return { pieces: new Map(ARTIFACTS.map((produce) => produce(input, report))), report };
+  return { pieces: new Map(ARTIFACTS.flatMap((produce) => produce(input, report))), report };
 }

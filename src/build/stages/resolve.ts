@@ -11,6 +11,7 @@ import type { BinaryPackage } from '../../debian/types.ts';
 import { isHookError } from '../../errors.ts';
 import { specError } from '../../specfile/load.ts';
 import type { Spec } from '../../specfile/schema.ts';
+import { bootLoaderPackageNames, selectBootLoaderPackages } from '../artifacts/boot-loaders.ts';
 import type { BuildContext } from '../context.ts';
 import { type LockEntry, type LockFile, lockEntry, readLock, requestHash } from '../lockfile.ts';
 
@@ -28,12 +29,14 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
   const debArch = debianArch(ctx.arch);
   const kernelName = what.kernel ? kernelPackageName(spec, ctx.arch) : '';
   const firmwareNames = what.kernel ? spec.kernel.firmware.packages : [];
+  const bootLoaderNames = what.kernel ? bootLoaderPackageNames(ctx.arch) : [];
   const requests = packageNames(spec);
   const hash = requestHash({
     arch: debArch,
     requests,
     kernel: kernelName,
     firmware: firmwareNames,
+    bootLoaders: bootLoaderNames,
     omit: spec.omit,
     suites: settings.suites,
     components: settings.components,
@@ -79,6 +82,11 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
     const firmware = new Set(firmwareNames);
     for (const pkg of resolveOne(firmwareNames, ['kernel', 'firmware', 'packages'])) {
       if (firmware.has(pkg.name)) entries.push(lockEntry(pkg, 'firmware'));
+    }
+  }
+  if (bootLoaderNames.length > 0) {
+    for (const pkg of selectBootLoaderPackages(index, ctx.arch, { omit: new Set(spec.omit) })) {
+      entries.push({ ...pkg, role: 'bootloader' });
     }
   }
   done(`${entries.length} packages from ${index.length} in the indexes`);
