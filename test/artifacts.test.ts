@@ -97,7 +97,9 @@ describe('writeOutputs', () => {
         readFileSync(join(outDir, 'vmlinuz-x86_64')),
       );
       execFileSync('sha512sum', ['--check', '--strict', 'checksum.txt'], { cwd: outDir });
-      const sums = execFileSync('sha512sum', ['hook_x86_64.tar.gz', 'hook-x86_64.lock'], { cwd: outDir }).toString();
+      const sums = execFileSync('sha512sum', ['hook_x86_64.tar.gz', 'hook-x86_64.lock'], {
+        cwd: outDir,
+      }).toString();
       assert.match(
         sums,
         new RegExp(`^${result.files['hook_x86_64.tar.gz']?.sha512}  hook_x86_64.tar.gz$`, 'm'),

@@ -38,7 +38,13 @@ test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60
     createHash('sha256')
       .update(await readFile(join(outDir, name)))
       .digest('hex');
-  const names = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz', 'checksum.txt', 'hook-x86_64.lock'];
+  const names = [
+    'vmlinuz-x86_64',
+    'initramfs-x86_64',
+    'hook_x86_64.tar.gz',
+    'checksum.txt',
+    'hook-x86_64.lock',
+  ];
   const before = await Promise.all(names.map(digest));
 
   const spec = join(outDir, 'small.yaml');

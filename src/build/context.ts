@@ -10,8 +10,8 @@ import { resolveArchiveSettings } from '../debian/sources.ts';
 import type { ArchiveSettings } from '../debian/types.ts';
 import { type LoadedSpec, loadSpec } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
-import { lockFileName } from './lockfile.ts';
 import type { BuildReport } from './artifacts/report.ts';
+import { lockFileName } from './lockfile.ts';
 import type { PublishedFile } from './publish.ts';
 import type { Reporter } from './reporter.ts';
 
