@@ -81,6 +81,8 @@ export interface BuiltSegment {
   cacheKey: string;
   cached: boolean;
   data: Uint8Array;
+  /** What the segment holds (the plan's own list, not a copy), for the build report. */
+  members?: ReadonlyArray<readonly [TreePath, TreeNode]>;
 }
 
 export interface SegmentBuildOptions {
@@ -118,6 +120,7 @@ export async function buildSegments(
       cacheKey,
       cached,
       data,
+      members: segment.entries,
     });
   }
   return built;
