@@ -93,3 +93,20 @@ export function quote(value: unknown, max = 80): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(cut);
 }
+
+/**
+ * A registry as Docker names it in image references and in /etc/docker/certs.d/<host>/:
+ * a DNS name or IPv4 address, or an IPv6 address in brackets, with an optional port. The
+ * value becomes a folder name in the OS, so nothing else (no "/", no "..") is allowed.
+ */
+export function registryHostProblem(host: string): string | undefined {
+  const match =
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)(?::(\d{1,5}))?$/.exec(
+      host,
+    );
+  if (!match || host.length > 253)
+    return 'expected host or host:port, e.g. registry.lan, 10.0.0.5:5000 or [fd00::5]:5000 (no scheme, no path)';
+  const port = match[2];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `port ${port} is not 1-65535`;
+  return undefined;
+}

@@ -37,6 +37,7 @@ test('a minimal spec gets every default', () => {
     symlinks: [],
     files: [],
     systemd: { enable: [], mask: [] },
+    registries: [],
     sizeBudget: 448 * 1024 * 1024,
     compression: 'zstd',
     output: { dir: 'out' },

@@ -20,6 +20,7 @@ import {
   IMAGE_NAME_PATTERN,
   linkTargetProblem,
   quote,
+  registryHostProblem,
   UNIT_PATTERN,
   unitNameProblem,
   VERSION_PATTERN,
@@ -308,6 +309,31 @@ const sizeBudget = z
     default: DEFAULT_SIZE_BUDGET,
   });
 
+/** A private registry the OS trusts: its CA for Docker and the system bundle, or plain HTTP. */
+const registrySchema = z
+  .strictObject({
+    host: checkedString('registry host', registryHostProblem).describe(
+      'The registry as image references name it: host or host:port (the folder name in /etc/docker/certs.d/).',
+    ),
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PEM file of the CA that signed the registry's certificate, relative to the spec file (like files[].source).",
+      ),
+    insecure: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let Docker use the registry over plain HTTP or without checking its certificate (daemon.json insecure-registries).',
+      ),
+  })
+  .superRefine((registry, ctx) => {
+    if (registry.ca === undefined && registry.insecure !== true)
+      ctx.addIssue({ code: 'custom', message: 'give ca (a CA certificate file), insecure: true, or both' });
+  });
+
 /** Container image settings, used by `hook image build` only (the OS build ignores them). */
 const imageSchema = z
   .strictObject({
@@ -450,6 +476,13 @@ function crossChecks(spec: CrossCheckInput, ctx: z.RefinementCtx): void {
 
 export const specSchema = z
   .strictObject({
+    extends: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Start from another spec and merge this file into it: "default" (the built-in spec) or a path relative to this file.',
+      ),
     name: matching(
       IMAGE_NAME_PATTERN,
       'name',
@@ -501,6 +534,13 @@ export const specSchema = z
     systemd: systemdSchema,
     sizeBudget,
     compression: z.enum(['zstd', 'gzip']).default('zstd').describe('Initramfs compression.'),
+    registries: z
+      .array(registrySchema)
+      .superRefine(unique((r) => r.host, 'host', 'registry'))
+      .default([])
+      .describe(
+        'Private registries: CA certificates Docker and the OS trust, or hosts Docker may use insecurely.',
+      ),
     image: imageSchema,
     output: z
       .strictObject({ dir: z.string().min(1).default('out').describe('Where artifacts are written.') })
@@ -519,6 +559,7 @@ export type UserSpec = Spec['users'][number];
 export type GroupSpec = Spec['groups'][number];
 export type SymlinkSpec = Spec['symlinks'][number];
 export type Compression = Spec['compression'];
+export type RegistrySpec = Spec['registries'][number];
 
 /** The JSON Schema (draft 2020-12) of what may be written in hook.yaml. */
 export function jsonSchema(): Record<string, unknown> {
