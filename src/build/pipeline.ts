@@ -75,6 +75,7 @@ async function buildLocked(ctx: BuildContext): Promise<BuildResult> {
     kernelVersion: kernel.version,
     cmdline: ctx.spec.kernel.cmdline,
     bootLoaders,
+    dtbs: kernel.dtbs,
   });
   const resultOf = (files: BuildResult['files']): BuildResult => ({
     outDir: ctx.outDir,

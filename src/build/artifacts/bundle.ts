@@ -1,10 +1,13 @@
 /**
  * `hook_<arch>.tar.gz`: the kernel and the initramfs at the top level, no folder (what
- * Tinkerbell's stack downloads and unpacks). Deterministic: fixed metadata, gzip with MTIME 0.
+ * Tinkerbell's stack downloads and unpacks), then `dtbs-<arch>.tar.gz` when the kernel has
+ * device trees: Hook's bundle is `tar -cf- -C out/hook vmlinuz-<id> initramfs-<id>
+ * dtbs-<id>.tar.gz` (bash/linuxkit.sh). Deterministic: fixed metadata, gzip with MTIME 0.
  */
 import { canStoreGzip, gzipDeterministic, storedGzip } from '../../formats/gzip.ts';
 import { writeTar } from '../../formats/tar-write.ts';
 import type { BuiltSegment } from '../initramfs/segments.ts';
+import { dtbsArtifact } from './dtbs.ts';
 import { type Artifact, type ArtifactInput, byteLength } from './input.ts';
 
 export function bundleArtifact(input: ArtifactInput): Artifact {
@@ -12,6 +15,8 @@ export function bundleArtifact(input: ArtifactInput): Artifact {
     [`vmlinuz-${input.arch}`, [input.vmlinuz]],
     [`initramfs-${input.arch}`, input.initramfs],
   ];
+  const dtbs = dtbsArtifact(input);
+  if (dtbs) files.push(dtbs);
   const tar = writeTar(
     files.map(([path, data]) => ({ kind: 'file' as const, path, mode: 0o644, uid: 0, gid: 0, data })),
     { mtime: input.sourceDateEpoch, ownerNames: { user: 'root', group: 'root' } },

@@ -5,6 +5,7 @@ import type { Tree } from '../../tree/tree.ts';
 import type { BuiltSegment } from '../initramfs/segments.ts';
 import type { LockFile } from '../lockfile.ts';
 import type { BootLoaderFiles } from './boot-loaders.ts';
+import type { DtbFile } from './dtbs.ts';
 
 export interface ArtifactInput {
   arch: Arch;
@@ -24,6 +25,8 @@ export interface ArtifactInput {
   cmdline: string;
   /** The ISO's boot loaders; without them no ISO is made. */
   bootLoaders?: BootLoaderFiles | undefined;
+  /** The kernel package's device trees (arm64); without them no dtbs-<arch>.tar.gz is made. */
+  dtbs?: readonly DtbFile[] | undefined;
 }
 
 /** An artifact's name and its bytes, in pieces (180 MB is never copied into one buffer). */

@@ -5,6 +5,7 @@
  */
 import type { BootLoaderFiles } from '../artifacts/boot-loaders.ts';
 import { bundleArtifact } from '../artifacts/bundle.ts';
+import { dtbsArtifact } from '../artifacts/dtbs.ts';
 import type { Artifact, ArtifactInput } from '../artifacts/input.ts';
 import { buildIso } from '../artifacts/iso.ts';
 import { type BuildReport, buildReport } from '../artifacts/report.ts';
@@ -13,7 +14,7 @@ import { lockFileName, serializeLock } from '../lockfile.ts';
 
 /** Artifacts listed in checksum.txt, for every architecture present in the folder. */
 export const CHECKSUMMED =
-  /^(vmlinuz-|initramfs-)(x86_64|aarch64)$|^hook_(x86_64|aarch64)\.tar\.gz$|^hook-(x86_64|aarch64)-efi-initrd\.iso$/;
+  /^(vmlinuz-|initramfs-)(x86_64|aarch64)$|^(hook_|dtbs-)(x86_64|aarch64)\.tar\.gz$|^hook-(x86_64|aarch64)-efi-initrd\.iso$/;
 
 const json = (value: unknown) => [Buffer.from(`${JSON.stringify(value, null, 2)}\n`)];
 
@@ -22,6 +23,7 @@ const ARTIFACTS: ReadonlyArray<(input: ArtifactInput, report: BuildReport) => Ar
   (input) => [[`vmlinuz-${input.arch}`, [input.vmlinuz]]],
   (input) => [[`initramfs-${input.arch}`, input.initramfs]],
   (input) => [bundleArtifact(input)],
+  (input) => [dtbsArtifact(input)].filter((a) => a !== undefined),
   (input) => (input.bootLoaders ? [isoArtifact(input, input.bootLoaders)] : []),
   (input) => [[lockFileName(input.arch), [Buffer.from(serializeLock(input.lock))]]],
   (input) => [[`hook-${input.arch}.spdx.json`, json(spdxDocument(input))]],

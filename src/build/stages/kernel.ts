@@ -24,6 +24,7 @@ import {
 import type { Ownership } from '../../rootfs/install.ts';
 import { checkModulePatterns, modulePathsOf } from '../../specfile/checks.ts';
 import { fileNode, type Tree, type TreePath, treePath } from '../../tree/tree.ts';
+import type { DtbFile } from '../artifacts/dtbs.ts';
 import { readDebCached } from '../cache/deb-cache.ts';
 import type { BuildContext } from '../context.ts';
 import type { LockEntry, LockFile } from '../lockfile.ts';
@@ -71,6 +72,8 @@ export async function kernelStage(
 export interface KernelResult {
   version: string;
   vmlinuz: Uint8Array;
+  /** Device trees under usr/lib/linux-image-<version>/ (arm64; none on amd64), by path. */
+  dtbs: DtbFile[];
   modules: number;
   modulesAvailable: number;
   firmwareFiles: number;
@@ -102,7 +105,13 @@ export async function installKernel(
   const version = vmlinuzEntry.path.replace(/^boot\/vmlinu[xz]-/, '');
   const moduleFiles = new Map<string, Uint8Array>();
   const extra = new Map<string, Uint8Array>();
+  const dtbs: DtbFile[] = [];
+  const dtbPrefix = `usr/lib/linux-image-${version}/`;
   for (const entry of kernelPackage.entries) {
+    if (entry.path.startsWith(dtbPrefix) && entry.type === 'file' && entry.data) {
+      dtbs.push({ path: entry.path.slice(dtbPrefix.length), data: entry.data });
+      continue;
+    }
     const match = MODULES_PREFIX.exec(entry.path);
     if (!match || match[1] !== version || entry.type !== 'file' || !entry.data) continue;
     const rel = match[2] as string;
@@ -166,6 +175,7 @@ export async function installKernel(
   return {
     version,
     vmlinuz: vmlinuzEntry.data,
+    dtbs,
     modules: selected.length,
     modulesAvailable: moduleFiles.size,
     firmwareFiles,
