@@ -42,7 +42,7 @@ async function fakeBuild(): Promise<BuildResult> {
   const artifacts: Record<string, string> = {
     'vmlinuz-x86_64': 'kernel',
     'initramfs-x86_64': 'image',
-    'hook.lock': '{"lockfileVersion":1}\n',
+    'hook-x86_64.lock': '{"lockfileVersion":1}\n',
   };
   const ctx = context();
   const inputs = await inputsHash(ctx);
@@ -63,7 +63,7 @@ async function fakeBuild(): Promise<BuildResult> {
           warnings: ['w'],
           upToDate: false,
         };
-        await writeStamp(ctx, inputs, result, setDir, artifacts['hook.lock'] as string);
+        await writeStamp(ctx, inputs, result, setDir, artifacts['hook-x86_64.lock'] as string);
       },
     },
   );
@@ -103,6 +103,33 @@ describe('build stamp', () => {
     assert.equal(await check(), undefined);
   });
 
+  it('is stale after a spec it extends, a source named there, or a registry CA changes', async () => {
+    // The base lives in a folder of its own: its sources are relative to it.
+    mkdirSync(join(dir, 'base'));
+    writeFileSync(
+      join(dir, 'base', 'base.yaml'),
+      'files:\n  - path: etc/issue\n    source: issue.txt\nregistries:\n  - host: registry.lan:5000\n    ca: ca.pem\n',
+    );
+    writeFileSync(join(dir, 'base', 'issue.txt'), 'HookOS\n');
+    writeFileSync(join(dir, 'base', 'ca.pem'), 'not parsed by the stamp\n');
+    writeFileSync(join(dir, 'hook.yaml'), `extends: base/base.yaml\n${SPEC}`);
+    await fakeBuild();
+    assert.notEqual(await check(), undefined, 'up to date before any edit');
+    writeFileSync(join(dir, 'base', 'base.yaml'), `${SPEC.replace('[bash]', '[bash, zstd]')}`);
+    assert.equal(await check(), undefined, 'the base spec changed');
+
+    writeFileSync(
+      join(dir, 'base', 'base.yaml'),
+      'files:\n  - path: etc/issue\n    source: issue.txt\nregistries:\n  - host: registry.lan:5000\n    ca: ca.pem\n',
+    );
+    await fakeBuild();
+    writeFileSync(join(dir, 'base', 'issue.txt'), 'HookOS 2\n');
+    assert.equal(await check(), undefined, 'a source named by the base changed');
+    await fakeBuild();
+    writeFileSync(join(dir, 'base', 'ca.pem'), 'another CA\n');
+    assert.equal(await check(), undefined, 'the registry CA changed');
+  });
+
   it('is stale after an output is deleted or rewritten', async () => {
     await fakeBuild();
     unlinkSync(join(out, 'initramfs-x86_64'));
@@ -117,7 +144,7 @@ describe('build stamp', () => {
     await fakeBuild();
     assert.notEqual(await check(), undefined);
     assert.equal(await check(context({ updateLock: true })), undefined);
-    writeFileSync(join(out, 'hook.lock'), '{"lockfileVersion":1,"other":true}\n');
+    writeFileSync(join(out, 'hook-x86_64.lock'), '{"lockfileVersion":1,"other":true}\n');
     assert.equal(await check(), undefined);
   });
 

@@ -1,6 +1,7 @@
 /**
  * The no-change check of `hook build`: `.hook-stamp-<arch>.json` in the published set records a hash of
- * every build input (spec text, `files[].source` contents, the lock file, archive settings,
+ * every build input (the text of the spec and of every spec it extends, `files[].source` and
+ * `registries[].ca` contents, the lock file, archive settings,
  * SOURCE_DATE_EPOCH, the tool's own sources and versions) and the size, mtime and SHA-512 of
  * every output. When the inputs hash the same and the outputs on disk are still the ones
  * written, the build's result is the previous one.
@@ -47,10 +48,16 @@ export async function inputsHash(ctx: BuildContext): Promise<string | undefined>
   add('settings', JSON.stringify(ctx.settings));
   add('SOURCE_DATE_EPOCH', process.env.SOURCE_DATE_EPOCH ?? '');
   add('node', process.version);
-  add('spec', await readFile(ctx.loaded.path));
-  for (const file of ctx.spec.files) {
-    if (file.source === undefined) continue;
-    const source = resolvePath(ctx.loaded.dir, file.source);
+  // Every file of the extends: chain: editing a base spec changes the build as much as
+  // editing the spec itself.
+  for (const layer of ctx.loaded.layers) add(`spec ${layer.path}`, await readFile(layer.path));
+  const sources = [
+    ...ctx.spec.files.map((file) => file.source),
+    ...ctx.spec.registries.map((registry) => registry.ca),
+  ];
+  for (const file of sources) {
+    if (file === undefined) continue;
+    const source = resolvePath(ctx.loaded.dir, file);
     const data = await readFile(source).catch(() => undefined);
     if (data === undefined) return undefined; // the build reports the missing file
     add(`source ${source}`, data);

@@ -127,7 +127,9 @@ test('a pattern is reported exactly when the kernel stage would select nothing f
       'sd_mod',
     ),
   );
-  const located = { file: 'hook.yaml', locate: () => ({ line: 1, col: 1 }) };
+  const located = {
+    place: (docPath: readonly (string | number)[]) => ({ file: 'hook.yaml', line: 1, col: 1, docPath }),
+  };
   fc.assert(
     fc.property(pattern, (p) => {
       const reported = modulePatternProblems(located, [p], MODULES).length > 0;

@@ -11,17 +11,12 @@ import { type Tree, treePath } from '../tree/tree.ts';
 import { suggest } from '../util/suggest.ts';
 import { type DocPath, formatDocPath, type LoadedSpec, SpecError, type SpecProblem } from './load.ts';
 
-type Located = Pick<LoadedSpec, 'file' | 'locate'>;
+type Located = Pick<LoadedSpec, 'place'>;
 
+/** A problem at a node of the merged spec, in the file of the chain that wrote it. */
 function problemAt(loaded: Located, path: DocPath, message: string, hint?: string): SpecProblem {
-  const at = loaded.locate(path) ?? { line: 1, col: 1 };
-  return {
-    file: loaded.file,
-    ...at,
-    path: formatDocPath(path),
-    message,
-    ...(hint === undefined ? {} : { hint }),
-  };
+  const { file, line, col, docPath } = loaded.place(path);
+  return { file, line, col, path: formatDocPath(docPath), message, ...(hint === undefined ? {} : { hint }) };
 }
 
 /** `(usr/)lib/modules/<version>/<path>` of a package's module files → `<path>`s, in package order. */

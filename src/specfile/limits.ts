@@ -19,6 +19,8 @@ export const MAX_DEPTH = 64;
 export const MAX_ALIASES = 100;
 /** yaml's own guard against alias expansion ("billion laughs"), passed to `toJS`. */
 export const MAX_ALIAS_COUNT = 100;
+/** Specs in one `extends:` chain (a site spec on a team base on the default is 3). */
+export const MAX_EXTENDS_CHAIN = 16;
 
 export interface LimitProblem {
   /** Offset in the text of the node where the limit is exceeded. */

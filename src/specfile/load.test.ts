@@ -160,11 +160,19 @@ test('duplicate keys are YAML errors', () => {
   assert.equal(error.message, `${file}:2:1: YAML syntax: Map keys must be unique`);
 });
 
-test('a missing spec file is an E_SPEC error naming it', () => {
+test('a missing spec file is a usage error (E_USAGE, exit 2) naming it', () => {
   assert.throws(
     () => loadSpec('/nonexistent/hook.yaml'),
     (error: unknown) =>
-      isHookError(error) && error.code === 'E_SPEC' && /\/nonexistent\/hook.yaml: ENOENT/.test(error.message),
+      isHookError(error) &&
+      error.code === 'E_USAGE' &&
+      /No spec file \/nonexistent\/hook.yaml: it does not exist/.test(error.message),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'hook-spec-'));
+  assert.throws(
+    () => loadSpec(dir),
+    (error: unknown) =>
+      isHookError(error) && error.code === 'E_USAGE' && /it is a directory/.test(error.message),
   );
 });
 

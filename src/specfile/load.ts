@@ -1,14 +1,21 @@
 /**
  * Reads `hook.yaml`, validates it against the schema and reports every problem at once, each
  * as `<file>:<line>:<col>: <path in document>: <what is wrong>`. The loaded spec keeps its
- * YAML document so later stages (the resolver's "unknown package") can point at a node too.
+ * YAML documents so later stages (the resolver's "unknown package") can point at a node too.
+ *
+ * A spec may start with `extends: default` (the built-in spec) or `extends: <path>` (another
+ * spec, relative to this one; chains allowed, cycles refused): it is then the base merged with
+ * its own keys, by the rules in merge.ts. Each value remembers the file that wrote it, so every
+ * error — schema, sources, or found at build time — names that file's line and column.
  */
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import {
   type Document,
   isAlias,
+  isCollection,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   LineCounter,
@@ -20,23 +27,27 @@ import type { z } from 'zod';
 import { HookError } from '../errors.ts';
 import { repoPath } from '../repo.ts';
 import { didYouMean } from '../util/suggest.ts';
+import { type DocPath, formatDocPath } from './docpath.ts';
 import {
   documentProblems,
   MAX_ALIAS_COUNT,
   MAX_DEPTH,
+  MAX_EXTENDS_CHAIN,
   MAX_SPEC_BYTES,
   nestingProblem,
   sizeProblem,
 } from './limits.ts';
+import { type Layer, mergeLayer, OVERRIDE_TAG, originAt, RESET_TAG } from './merge.ts';
 import { quote } from './names.ts';
 import { type Spec, specSchema } from './schema.ts';
 
 export { didYouMean } from '../util/suggest.ts';
+export { type DocPath, formatDocPath } from './docpath.ts';
 
 /** The default spec, built into the tool: hook.yaml at the repository root. */
 export const DEFAULT_SPEC_FILE = repoPath('hook.yaml');
-
-export type DocPath = readonly (string | number)[];
+/** `extends: default` names the built-in spec. */
+export const EXTENDS_DEFAULT = 'default';
 
 export interface SpecPosition {
   /** 1-based. */
@@ -45,18 +56,41 @@ export interface SpecPosition {
   col: number;
 }
 
+/** A position in a named spec file. */
+export interface SpecPlace extends SpecPosition {
+  file: string;
+  /** The node's path in that file (`packages[2]` of the file, not of the merged list). */
+  docPath: DocPath;
+}
+
+/** One file of an `extends:` chain. */
+export interface SpecLayerFile {
+  /** As named in messages (as given, or relative to the working directory). */
+  file: string;
+  /** Absolute path. */
+  path: string;
+  /** Absolute folder: the file's `files[].source` and `registries[].ca` are relative to it. */
+  dir: string;
+}
+
 export interface LoadedSpec {
   spec: Spec;
   /** The spec file as named in messages (as given, or relative to the working directory). */
   file: string;
   /** Absolute path of the spec file. */
   path: string;
-  /** Absolute directory of the spec file; `files[].source` is relative to it. */
+  /** Absolute directory of the spec file; `output.dir` is relative to it. */
   dir: string;
+  /** Every file of the `extends:` chain, the base first and this spec last. */
+  layers: readonly SpecLayerFile[];
   /** Whether `files[].source` may name files outside `dir` (`--allow-outside-sources`). */
   allowOutsideSources: boolean;
   /** Where a node of the document is (or its nearest existing ancestor); undefined for an empty file. */
   locate(path: DocPath): SpecPosition | undefined;
+  /** The file, line and column that wrote the value at `path` of the merged spec. */
+  place(path: DocPath): SpecPlace;
+  /** The folder of the file that wrote the value at `path` (sources are relative to it). */
+  dirOf(path: DocPath): string;
 }
 
 export interface SpecProblem {
@@ -73,7 +107,7 @@ export interface SpecProblem {
 /** A broken spec can have thousands of problems; the first ones are enough to act on. */
 const MAX_PROBLEMS_SHOWN = 50;
 
-/** All problems of one spec file; the message lists them one per line (the first 50). */
+/** All problems of one spec (and the files it extends); the message lists them one per line (the first 50). */
 export class SpecError extends HookError {
   readonly problems: SpecProblem[];
 
@@ -93,37 +127,34 @@ export function formatProblem(problem: SpecProblem): string {
   return `${problem.file}:${problem.line}:${problem.col}: ${problem.path}: ${problem.message}`;
 }
 
-/** `['kernel', 'modules', 2]` → `kernel.modules[2]`; the empty path is `(document)`. */
-export function formatDocPath(path: DocPath): string {
-  let out = '';
-  for (const segment of path) {
-    out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
-  }
-  return out === '' ? '(document)' : out;
-}
-
 /**
  * An error about one node of a loaded spec, found after loading (e.g. by the resolver):
- * `hook.yaml:12:5: packages[3]: unknown package "systemdd" (did you mean systemd?)`.
+ * `hook.yaml:12:5: packages[3]: unknown package "systemdd" (did you mean systemd?)`, in the
+ * file of the chain that wrote that node.
  */
 export function specError(
-  loaded: Pick<LoadedSpec, 'file' | 'locate'>,
+  loaded: Pick<LoadedSpec, 'place'>,
   path: DocPath,
   message: string,
   hint?: string,
 ): HookError {
-  const at = loaded.locate(path) ?? { line: 1, col: 1 };
-  return new SpecError([{ file: loaded.file, ...at, path: formatDocPath(path), message }], hint);
+  const { file, line, col, docPath } = loaded.place(path);
+  return new SpecError([{ file, line, col, path: formatDocPath(docPath), message }], hint);
+}
+
+/** Where `hook build` writes a spec's outputs: `output.dir`, relative to the spec built. */
+export function specOutputDir(loaded: Pick<LoadedSpec, 'file' | 'spec'>): string {
+  return resolve(dirname(loaded.file), loaded.spec.output.dir);
 }
 
 /**
  * Loads and validates a spec: the user's file, or the built-in default when `file` is undefined.
- * Throws a SpecError (E_SPEC) listing every problem.
+ * Throws a SpecError (E_SPEC) listing every problem; E_USAGE when `file` does not exist.
  */
 export function loadSpec(file?: string, options: ParseOptions = {}): LoadedSpec {
   const path = file === undefined ? DEFAULT_SPEC_FILE : resolve(file);
   const shown = file ?? displayName(path);
-  return parseSpec(readSpecText(path, shown), shown, dirname(path), path, options);
+  return parseSpec(readSpecText(path, shown, 'usage'), shown, dirname(path), path, options);
 }
 
 export interface ParseOptions {
@@ -133,9 +164,10 @@ export interface ParseOptions {
 
 /**
  * The spec's text, refused before it is read when it is over MAX_SPEC_BYTES: the size is
- * taken from the open file, and at most one byte more than the limit is ever read.
+ * taken from the open file, and at most one byte more than the limit is ever read. A spec
+ * named on the command line that does not exist is a usage error (`missing: 'usage'`).
  */
-function readSpecText(path: string, shown: string): string {
+function readSpecText(path: string, shown: string, missing: 'usage' | 'spec' = 'spec'): string {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
@@ -157,10 +189,14 @@ function readSpecText(path: string, shown: string): string {
   } catch (error) {
     if (error instanceof HookError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new HookError('E_SPEC', `Cannot read spec file ${shown}: ${reason}`, {
-      hint: 'Give the path of a hook.yaml, or none to use the built-in default',
-      cause: error,
-    });
+    const hint = 'Give the path of a hook.yaml, or none to use the built-in default';
+    if (missing === 'usage' && (reason === 'ENOENT' || reason === 'EISDIR' || reason === 'ENOTDIR'))
+      throw new HookError(
+        'E_USAGE',
+        `No spec file ${shown}: ${reason === 'EISDIR' ? 'it is a directory' : 'it does not exist'}`,
+        { hint, cause: error },
+      );
+    throw new HookError('E_SPEC', `Cannot read spec file ${shown}: ${reason}`, { hint, cause: error });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -178,7 +214,18 @@ function displayName(path: string): string {
   return rel === '' || rel.startsWith('..') ? path : rel;
 }
 
-/** Validates spec text; `file` names it in messages and `dir` anchors `files[].source`. */
+/** One file of a chain, parsed and checked as YAML, its values not yet validated. */
+interface ParsedLayer extends SpecLayerFile, Layer {
+  doc: Document;
+  position(offset: number): SpecPosition;
+  /** Its `extends:` value, checked to be a non-empty string. */
+  extends?: string;
+}
+
+/**
+ * Validates spec text; `file` names it in messages and `dir` anchors `files[].source` and a
+ * relative `extends:`.
+ */
 export function parseSpec(
   text: string,
   file: string,
@@ -187,6 +234,149 @@ export function parseSpec(
   options: ParseOptions = {},
 ): LoadedSpec {
   const allowOutsideSources = options.allowOutsideSources === true;
+  const layers = extendsChain(parseLayer(text, file, dir, path));
+
+  const problems: SpecProblem[] = [];
+  const mergeProblems: Parameters<typeof mergeLayer>[2] = [];
+  let merged: ReturnType<typeof mergeLayer> | undefined;
+  for (const layer of layers) merged = mergeLayer(merged, layer, mergeProblems);
+  const root = merged as ReturnType<typeof mergeLayer>;
+  const raw = root.value;
+
+  const originOf = (docPath: DocPath): { layer: ParsedLayer; path: DocPath } => {
+    const origin = originAt(root.origin, docPath);
+    return { layer: layers[origin.layer] as ParsedLayer, path: origin.path };
+  };
+  const at = (layer: ParsedLayer, docPath: DocPath, node: Node | undefined): SpecPlace => ({
+    file: layer.file,
+    ...(node?.range ? layer.position(node.range[0]) : { line: 1, col: 1 }),
+    docPath,
+  });
+  const place = (docPath: DocPath): SpecPlace => {
+    const { layer, path: inLayer } = originOf(docPath);
+    return at(layer, inLayer, nodeAt(layer.doc, inLayer));
+  };
+  /** An unknown key: at the key itself, in the file that wrote it. */
+  const placeKey = (mapPath: DocPath, key: string): SpecPlace => {
+    const { layer, path: inLayer } = originOf([...mapPath, key]);
+    const map = nodeAt(layer.doc, inLayer.slice(0, -1));
+    const pair = isMap(map) ? map.items.find((item) => keyOf(item.key) === key) : undefined;
+    return at(layer, inLayer, isNodeWithRange(pair?.key) ? pair.key : map);
+  };
+  const dirOf = (docPath: DocPath): string => originOf(docPath).layer.dir;
+  /** Paths in messages are those of the file named, so the line and the path agree. */
+  const problem = (where: SpecPlace, message: string, hint?: string): SpecProblem => ({
+    file: where.file,
+    line: where.line,
+    col: where.col,
+    path: formatDocPath(where.docPath),
+    message,
+    ...(hint === undefined ? {} : { hint }),
+  });
+
+  for (const found of mergeProblems) {
+    const layer = layers[found.layer] as ParsedLayer;
+    problems.push(problem(at(layer, found.path, nodeAt(layer.doc, found.path)), found.message, found.hint));
+  }
+  const result = specSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const found of describeIssue(issue, raw)) {
+        const where = found.key === undefined ? place(found.path) : placeKey(found.path, found.key);
+        problems.push(problem(where, found.message, found.hint));
+      }
+    }
+  }
+  for (const bad of sourceProblems(raw, dirOf, allowOutsideSources))
+    problems.push(problem(place(bad.path), bad.message, bad.hint));
+  if (problems.length > 0 || !result.success) throw new SpecError(sorted(problems, layers));
+
+  const spec = result.data;
+  for (const [i, entry] of spec.files.entries())
+    if (entry.source !== undefined) entry.source = resolve(dirOf(['files', i, 'source']), entry.source);
+  for (const [i, entry] of spec.registries.entries())
+    if (entry.ca !== undefined) entry.ca = resolve(dirOf(['registries', i, 'ca']), entry.ca);
+  const top = layers[layers.length - 1] as ParsedLayer;
+  return {
+    spec,
+    file,
+    path,
+    dir,
+    layers: layers.map((l) => ({ file: l.file, path: l.path, dir: l.dir })),
+    allowOutsideSources,
+    locate: (docPath) => {
+      // The top file's own document when only it is involved (no extends:), as before.
+      if (layers.length === 1) {
+        const node = nodeAt(top.doc, docPath);
+        return node?.range ? top.position(node.range[0]) : undefined;
+      }
+      const { line, col } = place(docPath);
+      return { line, col };
+    },
+    place,
+    dirOf,
+  };
+}
+
+/**
+ * The chain of files from `top` through its `extends:` to the first file that extends
+ * nothing, base first; each index is its place in the chain.
+ */
+function extendsChain(top: ParsedLayer): ParsedLayer[] {
+  const chain = [top];
+  const seen = new Set([realpathOr(top.path)]);
+  for (let current = top; current.extends !== undefined; ) {
+    const value = current.extends;
+    const where = current;
+    const fail = (message: string, hint?: string) =>
+      new SpecError([
+        {
+          file: where.file,
+          ...(nodeAt(where.doc, ['extends'])?.range
+            ? where.position((nodeAt(where.doc, ['extends']) as Node).range?.[0] ?? 0)
+            : { line: 1, col: 1 }),
+          path: 'extends',
+          message,
+          ...(hint === undefined ? {} : { hint }),
+        },
+      ]);
+    const target = value === EXTENDS_DEFAULT ? DEFAULT_SPEC_FILE : resolve(current.dir, value);
+    if (chain.length >= MAX_EXTENDS_CHAIN)
+      throw fail(`more than ${MAX_EXTENDS_CHAIN} specs extend one another`, 'Merge some of the files');
+    let real: string;
+    try {
+      real = realpathSync(target);
+    } catch {
+      throw fail(
+        `cannot extend ${quote(value)}: ${target} does not exist`,
+        `extends: takes "${EXTENDS_DEFAULT}" (the built-in spec) or the path of a spec file, relative to this one`,
+      );
+    }
+    if (seen.has(real)) {
+      const names = [
+        ...chain.map((l) => l.file).reverse(),
+        value === EXTENDS_DEFAULT ? value : displayName(target),
+      ];
+      throw fail(
+        `${names.join(' → ')} is a cycle`,
+        'A spec cannot extend itself, directly or through others',
+      );
+    }
+    if (!statSync(real).isFile()) throw fail(`cannot extend ${quote(value)}: ${target} is not a file`);
+    seen.add(real);
+    const shown = displayName(target);
+    const base = parseLayer(readSpecText(target, shown), shown, dirname(target), target);
+    chain.unshift(base);
+    current = base;
+  }
+  chain.forEach((layer, index) => {
+    layer.index = index;
+  });
+  return chain;
+}
+
+/** One file: YAML syntax, limits, aliases and tags checked; its values, `extends:` taken out. */
+function parseLayer(text: string, file: string, dir: string, path: string): ParsedLayer {
   const tooBig = sizeProblem(Buffer.byteLength(text));
   if (tooBig !== undefined) throw oversized(file, tooBig);
   const lineCounter = new LineCounter();
@@ -206,16 +396,12 @@ export function parseSpec(
   // keys are found below in one pass instead.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const position = (offset: number): SpecPosition => lineCounter.linePos(offset);
-  const locate = (docPath: DocPath): SpecPosition | undefined => {
-    const node = nodeAt(doc, docPath);
-    return node?.range ? position(node.range[0]) : undefined;
-  };
   const problem = (
     at: SpecPosition | undefined,
     docPath: DocPath | string,
     message: string,
     hint?: string,
-  ): SpecProblem => ({
+  ) => ({
     file,
     ...(at ?? { line: 1, col: 1 }),
     path: typeof docPath === 'string' ? docPath : formatDocPath(docPath),
@@ -232,6 +418,12 @@ export function parseSpec(
     problem(p.at, 'YAML syntax', p.message),
   );
   if (aliases.length > 0) throw new SpecError(sorted(aliases));
+  const tagged = readTags(doc, text);
+  if (tagged.problems.length > 0)
+    throw new SpecError(
+      sorted(tagged.problems.map((p) => problem(position(p.offset), p.path, p.message))),
+      `Tags are ${OVERRIDE_TAG} (replace the base's value) and ${RESET_TAG} (back to the default); quote a value that starts with "!"`,
+    );
 
   readModesAsOctal(doc, text);
   let raw: unknown;
@@ -251,25 +443,79 @@ export function parseSpec(
       'Write the values out, or use fewer aliases of aliases',
     );
   }
-  const problems: SpecProblem[] = [];
-  const result = specSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      for (const found of describeIssue(issue, raw)) {
-        const at =
-          found.key === undefined ? locate(found.path) : locateKey(doc, found.path, found.key, position);
-        const where = found.key === undefined ? found.path : [...found.path, found.key];
-        problems.push(problem(at, where, found.message, found.hint));
+  let base: string | undefined;
+  if (isRecord(raw) && Object.hasOwn(raw, 'extends')) {
+    const value = raw.extends;
+    if (typeof value !== 'string' || value.trim() === '') {
+      const node = nodeAt(doc, ['extends']);
+      throw new SpecError([
+        problem(
+          node?.range ? position(node.range[0]) : undefined,
+          ['extends'],
+          `expected "${EXTENDS_DEFAULT}" or the path of a spec file, got ${describeValue(value)}`,
+        ),
+      ]);
+    }
+    base = value;
+    // The chain is resolved here; the merged spec does not extend anything.
+    delete raw.extends;
+  }
+  return {
+    index: 0,
+    file,
+    path,
+    dir,
+    doc,
+    position,
+    raw,
+    tags: tagged.tags,
+    ...(base === undefined ? {} : { extends: base }),
+  };
+}
+
+/**
+ * The YAML tags of a document: `!override` and `!reset` (merge.ts) are recorded by path and
+ * taken off; a tag with no value, as in `- !docker-cli` (a removal written without quotes,
+ * which YAML reads as a tag), is the string it looks like; any other tag is an error.
+ */
+function readTags(
+  doc: Document,
+  text: string,
+): {
+  tags: Map<string, typeof OVERRIDE_TAG | typeof RESET_TAG>;
+  problems: { offset: number; path: DocPath; message: string }[];
+} {
+  const tags = new Map<string, typeof OVERRIDE_TAG | typeof RESET_TAG>();
+  const problems: { offset: number; path: DocPath; message: string }[] = [];
+  const walk = (node: unknown, path: DocPath) => {
+    if (isAlias(node) || !isNodeWithRange(node)) return;
+    const tag = (node as { tag?: string }).tag;
+    // yaml writes the standard tags (!!str) in full (tag:yaml.org,2002:str); "!x" is a local tag.
+    if (tag?.startsWith('!')) {
+      const start = Math.max(0, text.lastIndexOf(tag, node.range?.[0] ?? 0));
+      if (tag === OVERRIDE_TAG || tag === RESET_TAG) {
+        tags.set(formatDocPath(path), tag);
+        (node as { tag?: string }).tag = undefined;
+      } else if (isScalar(node) && (node.value === null || node.value === '')) {
+        node.value = tag;
+        (node as { tag?: string }).tag = undefined;
+        if (node.range) node.range = [start, node.range[1], node.range[2]];
+      } else {
+        problems.push({ offset: start, path, message: `unknown YAML tag ${tag}` });
       }
     }
-  }
-  for (const bad of sourceProblems(raw, dir, allowOutsideSources))
-    problems.push(problem(locate(bad.path), bad.path, bad.message, bad.hint));
-  if (problems.length > 0 || !result.success) throw new SpecError(sorted(problems));
-
-  const spec = result.data;
-  for (const entry of spec.files) if (entry.source !== undefined) entry.source = resolve(dir, entry.source);
-  return { spec, file, path, dir, allowOutsideSources, locate };
+    if (!isCollection(node)) return;
+    node.items.forEach((item: unknown, i: number) => {
+      if (isPair(item)) {
+        const key = keyOf(item.key);
+        if (typeof key === 'string' || typeof key === 'number') walk(item.value, [...path, key]);
+      } else {
+        walk(item, [...path, i]);
+      }
+    });
+  };
+  walk(doc.contents, []);
+  return { tags, problems };
 }
 
 /** The alias yaml most likely gave up on: the first whose anchor holds aliases itself. */
@@ -298,8 +544,10 @@ function expandingAlias(doc: Document): (Node & { source: string }) | undefined 
   return nested ?? first;
 }
 
-function sorted(problems: SpecProblem[]): SpecProblem[] {
-  return problems.slice().sort((a, b) => a.line - b.line || a.col - b.col);
+/** By position; with several files, the files in chain order (the base first). */
+function sorted(problems: SpecProblem[], layers: readonly { file: string }[] = []): SpecProblem[] {
+  const order = (file: string) => layers.findIndex((l) => l.file === file);
+  return problems.slice().sort((a, b) => order(a.file) - order(b.file) || a.line - b.line || a.col - b.col);
 }
 
 function parseProblems(doc: Document, position: (offset: number) => SpecPosition) {
@@ -361,18 +609,6 @@ function nodeAt(doc: Document, path: DocPath): Node | undefined {
   return node ?? undefined;
 }
 
-function locateKey(
-  doc: Document,
-  path: DocPath,
-  key: string,
-  position: (offset: number) => SpecPosition,
-): SpecPosition | undefined {
-  const map = nodeAt(doc, path);
-  const pair = isMap(map) ? map.items.find((item) => keyOf(item.key) === key) : undefined;
-  const node = isNodeWithRange(pair?.key) ? pair.key : map;
-  return node?.range ? position(node.range[0]) : undefined;
-}
-
 function resolveAlias(doc: Document, value: unknown): Node | undefined {
   if (isAlias(value)) return value.resolve(doc) ?? undefined;
   return isNodeWithRange(value) ? value : undefined;
@@ -402,49 +638,55 @@ function readModesAsOctal(doc: Document, text: string): void {
   }
 }
 
+/** Spec values naming a file to read at build time: `<list>[].<field>`, relative to its spec. */
+const SOURCE_FIELDS: readonly [string, string, string][] = [
+  ['files', 'source', 'source'],
+  ['registries', 'ca', 'CA certificate'],
+];
+
 /**
- * `files[].source` must name a regular file, and one inside the spec's folder once symlinks
- * are resolved (a spec from elsewhere must not copy /etc/shadow into an image), unless
- * outside sources are allowed.
+ * `files[].source` and `registries[].ca` must name a regular file, and one inside the folder
+ * of the spec that names it once symlinks are resolved (a spec from elsewhere must not copy
+ * /etc/shadow into an image), unless outside sources are allowed.
  */
 function sourceProblems(
   raw: unknown,
-  dir: string,
+  dirOf: (path: DocPath) => string,
   allowOutside: boolean,
 ): { path: DocPath; message: string; hint?: string }[] {
-  const files = isRecord(raw) ? raw.files : undefined;
-  if (!Array.isArray(files)) return [];
   const found: { path: DocPath; message: string; hint?: string }[] = [];
-  let realDir: string | undefined;
-  files.forEach((entry: unknown, index) => {
-    const source = isRecord(entry) ? entry.source : undefined;
-    if (typeof source !== 'string' || source === '') return;
-    const path = ['files', index, 'source'];
-    if (source.includes('\0')) {
-      found.push({ path, message: 'the source path contains a NUL byte' });
-      return;
-    }
-    const absolute = resolve(dir, source);
-    let real: string;
-    try {
-      real = realpathSync(absolute);
-    } catch {
-      found.push({ path, message: `source file "${source}" does not exist (${absolute})` });
-      return;
-    }
-    if (!allowOutside) {
-      realDir ??= realpathOr(dir);
-      if (!isInside(real, realDir)) {
+  for (const [list, field, what] of SOURCE_FIELDS) {
+    const entries = isRecord(raw) ? raw[list] : undefined;
+    if (!Array.isArray(entries)) continue;
+    entries.forEach((entry: unknown, index) => {
+      const source = isRecord(entry) ? entry[field] : undefined;
+      if (typeof source !== 'string' || source === '') return;
+      const path = [list, index, field];
+      if (source.includes('\0')) {
+        found.push({ path, message: `the ${what} path contains a NUL byte` });
+        return;
+      }
+      const dir = dirOf(path);
+      const absolute = resolve(dir, source);
+      let real: string;
+      try {
+        real = realpathSync(absolute);
+      } catch {
+        found.push({ path, message: `${what} file "${source}" does not exist (${absolute})` });
+        return;
+      }
+      if (!allowOutside && !isInside(real, realpathOr(dir))) {
         found.push({
           path,
-          message: `source "${source}" is outside the spec's folder ${dir}${real === absolute ? '' : ` (it resolves to ${real})`}`,
-          hint: `Sources are read from the spec's folder and below; copy the file there, or run hook build with --allow-outside-sources to read it where it is`,
+          message: `${what} "${source}" is outside the spec's folder ${dir}${real === absolute ? '' : ` (it resolves to ${real})`}`,
+          hint: `Sources are read from the folder of the spec that names them, and below; copy the file there, or run hook build with --allow-outside-sources to read it where it is`,
         });
         return;
       }
-    }
-    if (!statSync(real).isFile()) found.push({ path, message: `source "${source}" is not a regular file` });
-  });
+      if (!statSync(real).isFile())
+        found.push({ path, message: `${what} "${source}" is not a regular file` });
+    });
+  }
   return found;
 }
 

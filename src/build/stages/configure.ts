@@ -179,11 +179,13 @@ async function readSource(loaded: LoadedSpec, at: (string | number)[], source: s
   } catch {
     throw specError(loaded, at, `cannot read ${source}: it does not exist`);
   }
-  if (!loaded.allowOutsideSources && !isInside(real, await realpath(loaded.dir).catch(() => loaded.dir))) {
+  // The folder of the spec that names the source (a base spec's sources are relative to it).
+  const dir = loaded.dirOf(at);
+  if (!loaded.allowOutsideSources && !isInside(real, await realpath(dir).catch(() => dir))) {
     throw specError(
       loaded,
       at,
-      `source ${source} is outside the spec's folder ${loaded.dir} (it resolves to ${real})`,
+      `source ${source} is outside the spec's folder ${dir} (it resolves to ${real})`,
       "Copy the file into the spec's folder, or run hook build with --allow-outside-sources",
     );
   }
