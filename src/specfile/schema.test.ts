@@ -38,6 +38,8 @@ test('a minimal spec gets every default', () => {
     files: [],
     systemd: { enable: [], mask: [] },
     registries: [],
+    images: [],
+    ssh: { authorizedKeys: [] },
     sizeBudget: 448 * 1024 * 1024,
     compression: 'zstd',
     output: { dir: 'out' },
@@ -218,4 +220,44 @@ test('the JSON Schema describes every key and refuses unknown ones', () => {
   assert.equal(schema.properties.kernel.additionalProperties, false);
   assert.deepEqual(schema.properties.arch.enum, ['x86_64', 'aarch64']);
   assert.equal(schema.properties.sizeBudget.default, '448MiB');
+});
+
+test('images: references and tags as Docker parses them, one entry per reference', () => {
+  const issues = (images: unknown) => {
+    const result = specSchema.safeParse({ packages: ['systemd'], images });
+    return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+  assert.deepEqual(
+    issues([{ ref: 'quay.io/tinkerbell/tink-worker:v0.12.1', tag: 'tink-worker:latest' }]),
+    [],
+  );
+  assert.deepEqual(issues([{ ref: `ubuntu@sha256:${'a'.repeat(64)}` }]), []);
+  assert.deepEqual(issues([{ ref: 'Quay.io/x:y:z' }]), [
+    'images.0.ref: bad image reference "Quay.io/x:y:z": a name is path components of [a-z0-9] joined by . _ __ or -, after an optional registry host[:port]',
+  ]);
+  assert.match(
+    issues([{ ref: 'a/b', tag: `c@sha256:${'b'.repeat(64)}` }])[0] ?? '',
+    /^images\.0\.tag: bad tag .*a tag cannot hold a digest/,
+  );
+  assert.match(issues([{ ref: 'a/b' }, { ref: 'a/b' }])[0] ?? '', /^images\.1\.ref: duplicate image "a\/b"/);
+  assert.match(issues([{ ref: 'a/b', pull: 'always' }])[0] ?? '', /pull/);
+});
+
+test('ssh.authorizedKeys: one public key per entry, type and data checked', () => {
+  const key = (type: string, body = type) => {
+    const name = Buffer.from(body);
+    const blob = Buffer.concat([Buffer.alloc(4), name, Buffer.from([0, 0, 0, 1, 7])]);
+    blob.writeUInt32BE(name.length, 0);
+    return `${type} ${blob.toString('base64')}`;
+  };
+  const issues = (authorizedKeys: unknown) => {
+    const result = specSchema.safeParse({ packages: ['systemd'], ssh: { authorizedKeys } });
+    return result.success ? [] : result.error.issues.map((i) => i.message);
+  };
+  assert.deepEqual(issues([`${key('ssh-ed25519')} me@laptop`, key('ecdsa-sha2-nistp256')]), []);
+  assert.match(issues([key('ssh-dss')])[0] ?? '', /with a type of ssh-ed25519, .*not "ssh-dss"/);
+  assert.match(issues([key('ssh-ed25519', 'ssh-rsa')])[0] ?? '', /does not start with its type ssh-ed25519/);
+  assert.match(issues(['ssh-ed25519 !!!'])[0] ?? '', /not base64/);
+  assert.match(issues([`${key('ssh-ed25519')}\n${key('ssh-rsa')}`])[0] ?? '', /control character/);
+  assert.match(issues([`command="/bin/sh" ${key('ssh-ed25519')}`])[0] ?? '', /not "command=/);
 });

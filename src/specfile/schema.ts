@@ -13,6 +13,7 @@ import { repoPath } from '../repo.ts';
 import { BASE_GROUPS, BASE_USERS } from '../rootfs/users.ts';
 import { parseSize } from '../util/size.ts';
 import { didYouMean } from '../util/suggest.ts';
+import { imageRefProblem, imageTagProblem, sshPublicKeyProblem } from './embedded.ts';
 import {
   ACCOUNT_NAME_PATTERN,
   accountPathProblem,
@@ -334,6 +335,29 @@ const registrySchema = z
       ctx.addIssue({ code: 'custom', message: 'give ca (a CA certificate file), insecure: true, or both' });
   });
 
+/** A container image carried in the OS, present in Docker's image store at boot (air-gapped sites). */
+const embeddedImageSchema = z.strictObject({
+  ref: checkedString('image reference', imageRefProblem).describe(
+    'The image to pull at build time, by tag or digest: [registry/]repository[:tag][@sha256:…]. Multi-arch references give the image of the target architecture.',
+  ),
+  tag: checkedString('tag', imageTagProblem)
+    .optional()
+    .describe(
+      "Another name the image has in the OS, as Hook's images.txt gives one (e.g. the tink_worker_image Smee sends).",
+    ),
+});
+
+const sshSchema = z
+  .strictObject({
+    authorizedKeys: z
+      .array(checkedString('SSH public key', sshPublicKeyProblem))
+      .prefault([])
+      .describe(
+        "Public keys (one line of a .pub file each) root's authorized_keys holds in a `hook build --debug` OS, besides the builder's ~/.ssh/*.pub.",
+      ),
+  })
+  .prefault({});
+
 /** Container image settings, used by `hook image build` only (the OS build ignores them). */
 const imageSchema = z
   .strictObject({
@@ -541,6 +565,14 @@ export const specSchema = z
       .describe(
         'Private registries: CA certificates Docker and the OS trust, or hosts Docker may use insecurely.',
       ),
+    images: z
+      .array(embeddedImageSchema)
+      .superRefine(unique((i) => i.ref, 'ref', 'image'))
+      .default([])
+      .describe(
+        "Container images carried inside the OS, in Docker's image store from boot on, so the worker starts with no registry reachable.",
+      ),
+    ssh: sshSchema,
     image: imageSchema,
     output: z
       .strictObject({ dir: z.string().min(1).default('out').describe('Where artifacts are written.') })
@@ -560,6 +592,7 @@ export type GroupSpec = Spec['groups'][number];
 export type SymlinkSpec = Spec['symlinks'][number];
 export type Compression = Spec['compression'];
 export type RegistrySpec = Spec['registries'][number];
+export type EmbeddedImageSpec = Spec['images'][number];
 
 /** The JSON Schema (draft 2020-12) of what may be written in hook.yaml. */
 export function jsonSchema(): Record<string, unknown> {
