@@ -5,12 +5,9 @@
  * layer digest is reproducible.
  */
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
-import tarStream from 'tar-stream';
-import type { FileContent, Tree, TreeNode, TreePath } from '../tree/tree.ts';
-
-const gzipAsync = promisify(gzipCallback);
+import { gzipDeterministic } from '../formats/gzip.ts';
+import { type TarEntry, writeTar } from '../formats/tar-write.ts';
+import type { FileContent, Tree, TreePath } from '../tree/tree.ts';
 
 export interface Layer {
   /** The uncompressed tar. */
@@ -36,87 +33,53 @@ export function sha256Digest(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-// File-type bits are OR-ed into the mode because tar-stream replaces a mode of 0 with its default.
-const TYPE_BITS: Record<TreeNode['kind'], number> = {
-  dir: 0o040000,
-  file: 0o100000,
-  symlink: 0o120000,
-  char: 0o020000,
-  block: 0o060000,
-  fifo: 0o010000,
-};
-
-function headerFor(
-  path: TreePath,
-  node: TreeNode,
-  mtime: Date,
-  firstLinkOf: Map<FileContent, TreePath>,
-): { header: Partial<tarStream.Header> & { name: string }; body?: Uint8Array } {
-  const mode = (node.kind === 'symlink' ? 0o777 : node.mode) | TYPE_BITS[node.kind];
-  const base = { name: path, mode, uid: node.uid, gid: node.gid, mtime, uname: '', gname: '' };
-  switch (node.kind) {
-    case 'dir':
-      return { header: { ...base, name: `${path}/`, type: 'directory' } };
-    case 'symlink':
-      return { header: { ...base, type: 'symlink', linkname: node.target } };
-    case 'char':
-    case 'block':
-      return {
-        header: {
-          ...base,
-          type: node.kind === 'char' ? 'character-device' : 'block-device',
-          devmajor: node.major,
-          devminor: node.minor,
-        },
-      };
-    case 'fifo':
-      return { header: { ...base, type: 'fifo' } };
-    case 'file': {
-      const first = firstLinkOf.get(node.content);
-      if (first !== undefined) return { header: { ...base, type: 'link', linkname: first } };
-      firstLinkOf.set(node.content, path);
-      return {
-        header: { ...base, type: 'file', size: node.content.data.byteLength },
-        body: node.content.data,
-      };
+/** The tree as tar entries: sorted paths, no entry for the root, hard links to the first name. */
+function tarEntries(tree: Tree): TarEntry[] {
+  const firstLinkOf = new Map<FileContent, TreePath>();
+  const entries: TarEntry[] = [];
+  for (const [path, node] of tree.entries()) {
+    if (path === '') continue;
+    const owner = { path, uid: node.uid, gid: node.gid };
+    switch (node.kind) {
+      case 'dir':
+        entries.push({ ...owner, kind: 'dir', mode: node.mode });
+        break;
+      case 'symlink':
+        entries.push({ ...owner, kind: 'symlink', target: node.target });
+        break;
+      case 'char':
+      case 'block':
+        entries.push({ ...owner, kind: node.kind, mode: node.mode, major: node.major, minor: node.minor });
+        break;
+      case 'fifo':
+        entries.push({ ...owner, kind: 'fifo', mode: node.mode });
+        break;
+      case 'file': {
+        const first = firstLinkOf.get(node.content);
+        if (first !== undefined) {
+          entries.push({ ...owner, kind: 'hardlink', mode: node.mode, target: first });
+        } else {
+          firstLinkOf.set(node.content, path);
+          entries.push({ ...owner, kind: 'file', mode: node.mode, data: node.content.data });
+        }
+        break;
+      }
     }
   }
+  return entries;
 }
 
 /** The tree as an uncompressed tar (no entry for the root directory itself). */
 export async function treeToTar(tree: Tree, mtimeSeconds: number): Promise<Uint8Array> {
-  const pack = tarStream.pack();
-  const chunks: Uint8Array[] = [];
-  pack.on('data', (chunk) => {
-    chunks.push(chunk as Uint8Array);
-  });
-  const ended = new Promise<void>((resolve, reject) => {
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  const mtime = new Date(mtimeSeconds * 1000);
-  const firstLinkOf = new Map<FileContent, TreePath>();
-  for (const [path, node] of tree.entries()) {
-    if (path === '') continue;
-    const { header, body } = headerFor(path, node, mtime, firstLinkOf);
-    // One entry at a time: tar-stream's queue of pending entries is costly when long.
-    await new Promise<void>((resolve, reject) => {
-      const done = (error?: Error | null) => (error ? reject(error) : resolve());
-      if (body) pack.entry(header, body, done);
-      else pack.entry(header, done);
-    });
-  }
-  pack.finalize();
-  await ended;
-  return Buffer.concat(chunks);
+  return Buffer.concat(writeTar(tarEntries(tree), { mtime: mtimeSeconds }));
 }
 
 /**
- * Node's zlib writes a gzip header with MTIME 0 and no file name, so the compressed bytes
+ * The layer's gzip has its header fields fixed (src/formats/gzip.ts), so the compressed bytes
  * depend only on the input and the level.
  */
 export async function treeToLayer(tree: Tree, options: LayerOptions): Promise<Layer> {
   const tar = await treeToTar(tree, options.mtime);
-  const gzip = new Uint8Array(await gzipAsync(tar, { level: options.level ?? 6 }));
+  const gzip = gzipDeterministic(tar, options.level ?? 6);
   return { tar, gzip, diffId: sha256Digest(tar), digest: sha256Digest(gzip), size: gzip.byteLength };
 }
