@@ -80,6 +80,6 @@ test('inspect shows segments, packages and the largest files of a build', {
   assert.match(shown.stdout, /\ndocker\.io +\d+ +[\d.]+ MiB/);
   assert.match(shown.stdout, /\/usr\/sbin\/dockerd \(docker\.io\)/);
   const missing = hook('inspect', '/nonexistent/initramfs-x86_64');
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /E_IO: No such file/);
+  assert.equal(missing.code, 2, 'a missing file is a usage error');
+  assert.match(missing.stderr, /E_USAGE: No such file/);
 });

@@ -8,7 +8,7 @@ import { bundleArtifact } from '../artifacts/bundle.ts';
 import { dtbsArtifact } from '../artifacts/dtbs.ts';
 import type { Artifact, ArtifactInput } from '../artifacts/input.ts';
 import { buildIso } from '../artifacts/iso.ts';
-import { type BuildReport, buildReport } from '../artifacts/report.ts';
+import { type BuildReport, buildReport, serializeReport } from '../artifacts/report.ts';
 import { spdxDocument } from '../artifacts/sbom.ts';
 import { lockFileName, serializeLock } from '../lockfile.ts';
 
@@ -27,7 +27,7 @@ const ARTIFACTS: ReadonlyArray<(input: ArtifactInput, report: BuildReport) => Ar
   (input) => (input.bootLoaders ? [isoArtifact(input, input.bootLoaders)] : []),
   (input) => [[lockFileName(input.arch), [Buffer.from(serializeLock(input.lock))]]],
   (input) => [[`hook-${input.arch}.spdx.json`, json(spdxDocument(input))]],
-  (input, report) => [[`hook-${input.arch}.report.json`, json(report)]],
+  (input, report) => [[`hook-${input.arch}.report.json`, [Buffer.from(serializeReport(report))]]],
 ];
 
 /** `hook-<arch>-efi-initrd.iso`: the kernel and initramfs behind Smee's patchable command line. */
