@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { settingsFromText as settings } from '../lib/settings.ts';
-import { daemonConfig, daemonJson, dockerProxyEnv, dockerWarnings } from './config.ts';
+import { daemonConfig, daemonJson, dockerProxyEnv, dockerWarnings, imageDaemonSettings } from './config.ts';
 
 const JOURNAL = { 'log-driver': 'journald', 'log-opts': { tag: '{{.Name}}' } };
 
@@ -22,6 +22,32 @@ test('insecure_registries becomes insecure-registries (invalid entries left out)
     settings('syslog_host=h.lan insecure_registries=r.lan HTTP_PROXY=http://p:1'),
   );
   assert.ok(!('hosts' in everything));
+});
+
+test("the image's registries (spec registries: insecure) merge with the command line's, once each", () => {
+  const image = imageDaemonSettings('{"insecure-registries": ["registry.lan:5000", "[fd00::5]:5000"]}');
+  assert.deepEqual(image.warnings, []);
+  assert.deepEqual(daemonConfig(settings(''), image.settings), {
+    ...JOURNAL,
+    'insecure-registries': ['registry.lan:5000', '[fd00::5]:5000'],
+  });
+  assert.deepEqual(
+    daemonConfig(settings('insecure_registries=10.0.2.2:5000,registry.lan:5000'), image.settings)[
+      'insecure-registries'
+    ],
+    ['registry.lan:5000', '[fd00::5]:5000', '10.0.2.2:5000'],
+  );
+  assert.deepEqual(imageDaemonSettings(undefined), { settings: { insecureRegistries: [] }, warnings: [] });
+});
+
+test('a damaged image docker-daemon.json never stops the engine: bad entries and non-JSON are left out, with warnings', () => {
+  const bad = imageDaemonSettings('{"insecure-registries": ["ok.lan", "a/b", 3, "x\\ny"]}');
+  assert.deepEqual(bad.settings.insecureRegistries, ['ok.lan']);
+  assert.equal(bad.warnings.length, 3);
+  const notJson = imageDaemonSettings('{');
+  assert.deepEqual(notJson.settings.insecureRegistries, []);
+  assert.match(notJson.warnings[0] ?? '', /is not JSON/);
+  assert.deepEqual(JSON.parse(daemonJson(settings(''), notJson.settings)), JOURNAL);
 });
 
 test('proxies go to the engine environment in both spellings, quoted for systemd; invalid ones not at all', () => {

@@ -6,6 +6,12 @@
 import { type HookSettings, settingWarnings } from '../lib/settings.ts';
 
 export const DAEMON_JSON_PATH = '/etc/docker/daemon.json';
+/**
+ * The image's own engine settings, written by the builder from the spec's `registries:`
+ * (`insecure: true` entries): `{"insecure-registries": [...]}`. hook-docker merges them with
+ * the command line's at each boot.
+ */
+export const IMAGE_DAEMON_JSON_PATH = '/usr/lib/hook/docker-daemon.json';
 /** Named by the docker.service drop-in shipped in the image (osie/units/docker.service.d). */
 export const DOCKER_ENV_PATH = '/run/hook/docker.env';
 
@@ -32,17 +38,66 @@ export function dockerWarnings(settings: HookSettings): string[] {
  * /run/docker.sock), a `hosts` key would conflict with it, and the API must never be
  * exposed on TCP without TLS.
  */
-export function daemonConfig(settings: HookSettings): Record<string, unknown> {
+export function daemonConfig(
+  settings: HookSettings,
+  image: ImageDaemonSettings = NO_IMAGE_SETTINGS,
+): Record<string, unknown> {
   const config: Record<string, unknown> = {
     'log-driver': 'journald',
     'log-opts': { tag: '{{.Name}}' },
   };
-  if (settings.insecureRegistries.length > 0) config['insecure-registries'] = settings.insecureRegistries;
+  const insecure = [...new Set([...image.insecureRegistries, ...settings.insecureRegistries])];
+  if (insecure.length > 0) config['insecure-registries'] = insecure;
   return config;
 }
 
-export function daemonJson(settings: HookSettings): string {
-  return `${JSON.stringify(daemonConfig(settings), null, 2)}\n`;
+export function daemonJson(settings: HookSettings, image: ImageDaemonSettings = NO_IMAGE_SETTINGS): string {
+  return `${JSON.stringify(daemonConfig(settings, image), null, 2)}\n`;
+}
+
+/** What the image's own docker-daemon.json (IMAGE_DAEMON_JSON_PATH) holds that hook-docker uses. */
+export interface ImageDaemonSettings {
+  insecureRegistries: string[];
+}
+
+const NO_IMAGE_SETTINGS: ImageDaemonSettings = { insecureRegistries: [] };
+
+/** Registry names as the builder checked them: host[:port], IPv6 in brackets; nothing else. */
+const REGISTRY = /^[A-Za-z0-9.[\]:-]{1,261}$/;
+
+/**
+ * Reads the image's docker-daemon.json (undefined: the image has none). Entries that are not
+ * registry names are left out with a warning, and so is a file that is not JSON: the engine
+ * must start whatever the file holds.
+ */
+export function imageDaemonSettings(text: string | undefined): {
+  settings: ImageDaemonSettings;
+  warnings: string[];
+} {
+  if (text === undefined) return { settings: NO_IMAGE_SETTINGS, warnings: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {
+      settings: NO_IMAGE_SETTINGS,
+      warnings: [`${IMAGE_DAEMON_JSON_PATH} is not JSON; it is ignored`],
+    };
+  }
+  const list =
+    typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, unknown>)['insecure-registries']
+      : undefined;
+  const warnings: string[] = [];
+  const insecureRegistries: string[] = [];
+  for (const entry of Array.isArray(list) ? list : []) {
+    if (typeof entry === 'string' && REGISTRY.test(entry)) insecureRegistries.push(entry);
+    else
+      warnings.push(
+        `${IMAGE_DAEMON_JSON_PATH}: ${JSON.stringify(entry).slice(0, 80)} is not a registry; left out`,
+      );
+  }
+  return { settings: { insecureRegistries }, warnings };
 }
 
 /** Both spellings: Go's proxy lookup reads either. Values are quoted for systemd's parser. */
