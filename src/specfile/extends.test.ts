@@ -196,7 +196,7 @@ test('property: a string list is the base minus its removals, then the new entri
         const first = mergeLayer(undefined, { index: 0, raw: { omit: base }, tags: new Map() }, problems);
         const merged = mergeLayer(first, { index: 1, raw: { omit: child }, tags: new Map() }, problems);
         // The model: removals apply to the base only; additions skip what the base still has.
-        let kept = [...base];
+        let kept: string[] = [...base];
         const added: string[] = [];
         const expectedProblems: number[] = [];
         child.forEach((entry, i) => {

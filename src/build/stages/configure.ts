@@ -8,6 +8,7 @@ import { OSIE_ENABLED_UNITS } from '../../../osie/manifest.ts';
 import type { Arch } from '../../arch.ts';
 import { HookError, isHookError } from '../../errors.ts';
 import { dedupeFiles } from '../../rootfs/dedupe.ts';
+import { addRegistries, pemCertificates, type RegistryTrust } from '../../rootfs/registries.ts';
 import { enableUnit, maskUnit, setDefaultTarget } from '../../rootfs/systemd-units.ts';
 import { resolveOwner, writeUsersAndGroups } from '../../rootfs/users.ts';
 import { checkUnits } from '../../specfile/checks.ts';
@@ -80,14 +81,18 @@ export function addOsFiles(tree: Tree, identity: OsIdentity): void {
     tree.set(treePath('usr/bin/sh'), symlinkNode('dash'));
 }
 
-/** What update-ca-certificates would generate: the bundle TLS clients (Docker pulls) read. */
-export function addCaBundle(tree: Tree): number {
+/**
+ * What update-ca-certificates would generate: the bundle TLS clients (Docker pulls) read, from
+ * the ca-certificates package's files, then `extra` (the spec's registry CAs, PEM).
+ */
+export function addCaBundle(tree: Tree, extra: readonly string[] = []): number {
   const prefix = 'usr/share/ca-certificates/';
   const parts: Uint8Array[] = [];
   for (const [path, node] of tree.entries()) {
     if (node.kind === 'file' && path.startsWith(prefix) && path.endsWith('.crt'))
       parts.push(node.content.data);
   }
+  for (const pem of extra) parts.push(new TextEncoder().encode(pem));
   if (parts.length === 0) return 0;
   const bundle = Buffer.concat(
     parts.map((p) => (p.at(-1) === 0x0a ? p : Buffer.concat([p, Buffer.from('\n')]))),
@@ -110,7 +115,7 @@ export async function configureStage(ctx: BuildContext, rootfs: InstalledTree): 
   for (const unit of OSIE_ENABLED_UNITS) enableUnit(tree, unit);
   await applySpec(tree, loaded);
   setDefaultTarget(tree, 'multi-user.target');
-  const caCerts = addCaBundle(tree);
+  const caCerts = addCaBundle(tree, await applyRegistries(tree, loaded));
   const dedupe = dedupeFiles(tree);
   done(
     `${caCerts} CA certificates, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`,
@@ -166,6 +171,29 @@ export async function applySpec(tree: Tree, loaded: LoadedSpec): Promise<void> {
     }
   }
   for (const unit of spec.systemd.mask) maskUnit(tree, unit);
+}
+
+/**
+ * The spec's `registries:`: each CA file read (confined like a `files[].source`) and checked,
+ * written where Docker looks for it; returns the certificates for the system bundle.
+ */
+async function applyRegistries(tree: Tree, loaded: LoadedSpec): Promise<string[]> {
+  const registries: RegistryTrust[] = [];
+  for (const [i, registry] of loaded.spec.registries.entries()) {
+    let certificates: string[] = [];
+    if (registry.ca !== undefined) {
+      const at = ['registries', i, 'ca'];
+      const data = await readSource(loaded, at, registry.ca);
+      try {
+        certificates = pemCertificates(data, registry.ca);
+      } catch (error) {
+        if (isHookError(error)) throw specError(loaded, at, error.message, error.hint);
+        throw error;
+      }
+    }
+    registries.push({ host: registry.host, certificates, insecure: registry.insecure });
+  }
+  return addRegistries(tree, registries);
 }
 
 /**
