@@ -26,6 +26,10 @@ export interface TarEntry {
   devMinor: number;
   /** File contents (empty for anything but files): a view into the archive buffer. */
   data: Uint8Array;
+  /** Where the entry's data starts in the archive (after its header and any extended headers). */
+  dataOffset: number;
+  /** Extended attributes the pax headers give the entry (`SCHILY.xattr.<name>`), by name. */
+  xattrs: string[];
 }
 
 const BLOCK = 512;
@@ -87,6 +91,7 @@ export function readTar(buf: Uint8Array, source = ''): TarEntry[] {
       if (type === undefined) throw fail(`unsupported entry type "${printable(typeFlag)}"`);
       const attrs: PaxRecords = new Map([...globalPax, ...(pax ?? [])]);
       const entry = decodeEntry(header, type, attrs, gnuLongName, gnuLongLink, fail);
+      entry.dataOffset = dataStart;
       // A pax size overrides the header's (needed above 8 GiB); the data region follows it.
       const paxSize = attrs.get('size');
       let entryNext = next;
@@ -145,6 +150,10 @@ function decodeEntry(
     devMajor: hasDevice ? numberField(header, 329, 8, 'devmajor', fail) : 0,
     devMinor: hasDevice ? numberField(header, 337, 8, 'devminor', fail) : 0,
     data: new Uint8Array(0),
+    dataOffset: 0,
+    xattrs: [...attrs.keys()]
+      .filter((key) => /^(SCHILY|LIBARCHIVE)\.xattr\./.test(key))
+      .map((key) => key.replace(/^(SCHILY|LIBARCHIVE)\.xattr\./, '')),
   };
 }
 
