@@ -71,6 +71,7 @@ export function treemapSvg(model: ImageModel, view: View, options: SvgOptions = 
           {
             cls: 'group-label',
             size: 12,
+            fill: labelColor(group.rule.color),
           },
         ),
       );
@@ -280,13 +281,12 @@ svg.treemap { display: block; max-width: 100%; height: auto; }
 svg.treemap rect { stroke: #fff; stroke-width: 0.5; }
 svg.treemap rect.group { stroke-width: 1; }
 svg.treemap rect.pkg:hover, svg.treemap rect.file:hover, svg.treemap rect.more:hover { stroke: #000; stroke-width: 1.5; }
-.group-label { fill: #fff; font-weight: 600; }
+.group-label { font-weight: 600; }
 .pkg-label { fill: #111; font-weight: 600; }
-svg.treemap text { fill: #111; }
-svg.treemap text.group-label { fill: #fff; }
+svg.treemap text:not([fill]) { fill: #111; }
 table { border-collapse: collapse; margin: 4px 0; }
 th, td { padding: 2px 10px 2px 0; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child, td.name { text-align: left; }
+th:first-child, td:first-child, .name { text-align: left; }
 th { border-bottom: 1px solid #888; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; }
 .up { color: #b2182b; } .down { color: #2166ac; }
@@ -336,7 +336,7 @@ ${treemapSvg(model, view)}
   const against = model.against ? `${stripTags(againstLine(model))} ` : '';
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${MAP_WIDTH} ${height}" width="${MAP_WIDTH}" height="${height}" font-family="system-ui, sans-serif">
-<style>rect { stroke: #fff; stroke-width: 0.5; } text.group-label { fill: #fff; font-weight: 600; } text.pkg-label { font-weight: 600; }</style>
+<style>rect { stroke: #fff; stroke-width: 0.5; } text.group-label { font-weight: 600; } text.pkg-label { font-weight: 600; }</style>
 <rect x="0" y="0" width="${MAP_WIDTH}" height="${height}" fill="#fff" stroke="none"/>
 <text x="0" y="18" font-size="17" font-weight="600">${esc(`HookOS ${report.arch}: where the bytes of initramfs-${report.arch} go`)}</text>
 <text x="0" y="36" font-size="12">${esc(`${against}${compressedExplanation(model)}`)}</text>
@@ -406,13 +406,13 @@ function groupsSection(model: ImageModel): string {
     const compressed = g?.compressed ?? 0;
     const change = g?.change ?? model.against?.diff.groups.find((c) => c.name === rule.name);
     const d =
-      change === undefined
+      change === undefined || delta(change) === 0
         ? ''
-        : `<td class="${delta(change) > 0 ? 'up' : delta(change) < 0 ? 'down' : ''}">${esc(signed(delta(change)))}</td>`;
+        : `<td class="${delta(change) > 0 ? 'up' : 'down'}">${esc(signed(delta(change)))}</td>`;
     return `<tr><td class="name"><span class="swatch" style="background:${rule.color}"></span>${esc(rule.name)}</td><td>${esc(formatSize(Math.round(compressed)))}</td><td>${esc(percent(compressed, r.initramfsBytes))}</td><td>${esc(formatSize(bytes))}</td><td>${g?.packages.length ?? 0}</td>${model.against ? d || '<td></td>' : ''}<td class="name muted">${esc(rule.about)}</td></tr>`;
   });
   return `<h2>Groups</h2>
-<table class="groups"><tr><th>group</th><th>compressed</th><th>share</th><th>uncompressed</th><th>packages</th>${model.against ? '<th>change</th>' : ''}<th>holds</th></tr>
+<table class="groups"><tr><th>group</th><th>compressed</th><th>share</th><th>uncompressed</th><th>packages</th>${model.against ? '<th>change</th>' : ''}<th class="name">holds</th></tr>
 ${rows.join('\n')}
 </table>`;
 }
@@ -457,14 +457,15 @@ function text(
   y: number,
   content: string,
   room: number,
-  o: { size?: number; cls?: string } = {},
+  o: { size?: number; cls?: string; fill?: string } = {},
 ): string {
   const size = o.size ?? 11;
   const fits = Math.floor(room / (size * CHAR_WIDTH));
   if (fits < 3) return '';
   const shown = content.length <= fits ? content : `${content.slice(0, fits - 1)}…`;
   const cls = o.cls ? ` class="${o.cls}"` : '';
-  return `<text${cls} x="${num(x)}" y="${num(y)}" font-size="${size}">${esc(shown)}</text>`;
+  const fill = o.fill ? ` fill="${o.fill}"` : '';
+  return `<text${cls} x="${num(x)}" y="${num(y)}" font-size="${size}"${fill}>${esc(shown)}</text>`;
 }
 
 export function esc(s: string): string {
@@ -494,6 +495,15 @@ function signedPercent(d: number, base: number): string {
 
 function percent(part: number, whole: number): string {
   return `${((100 * part) / Math.max(1, whole)).toFixed(1)}%`;
+}
+
+/** White or near-black, whichever contrasts more with the background (WCAG's ratio). */
+export function labelColor(background: string): string {
+  const luminance = [1, 3, 5]
+    .map((i) => Number.parseInt(background.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, c, i) => sum + c * ([0.2126, 0.7152, 0.0722][i] ?? 0), 0);
+  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.0556 ? '#ffffff' : '#111111';
 }
 
 /** `a` blended toward `b` by t ∈ [0, 1] (#rrggbb). */
