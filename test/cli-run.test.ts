@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { register, runVmCommand } from '../src/cli/run.ts';
+import { register, runCmdline, runOptions, runVmCommand } from '../src/cli/run.ts';
 import { isHookError } from '../src/errors.ts';
 
 const runModule = fileURLToPath(new URL('../src/cli/run.ts', import.meta.url));
@@ -45,6 +45,46 @@ describe('hook run', () => {
     assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=n0']);
   });
 
+  test("the spec's kernel.cmdline, with QEMU's serial console last (moved, not repeated), then --cmdline", () => {
+    const smee = 'console=tty0 console=ttyS0,115200';
+    assert.equal(runCmdline('x86_64', smee), 'console=tty0 console=ttyS0,115200');
+    assert.equal(
+      runCmdline('x86_64', 'console=ttyS0,115200 console=tty0 quiet'),
+      'console=tty0 quiet console=ttyS0,115200',
+    );
+    assert.equal(runCmdline('aarch64', smee, ' vlan_id=5 '), `${smee} console=ttyAMA0 vlan_id=5`);
+    assert.equal(
+      runCmdline('x86_64', 'console=ttyS1,115200', 'x=1'),
+      'console=ttyS1,115200 console=ttyS0,115200 x=1',
+    );
+    assert.equal(runCmdline('x86_64'), 'console=ttyS0,115200', 'without a spec line: the console only');
+  });
+
+  test("a spec's outputs: output.dir relative to the spec, its arch and cmdline; --dir and --arch win", async () => {
+    const specDir = join(dir, 'site');
+    await mkdir(join(specDir, 'build-out'), { recursive: true });
+    await writeFile(
+      join(specDir, 'hook.yaml'),
+      'extends: default\narch: aarch64\nkernel: { cmdline: "console=ttyAMA0 hook_test=1" }\noutput: { dir: build-out }\n',
+    );
+    const flags = { memory: 512, cpus: 1 };
+    const fromSpec = runOptions(join(specDir, 'hook.yaml'), flags);
+    assert.equal(fromSpec.dir, join(specDir, 'build-out'));
+    assert.equal(fromSpec.arch, 'aarch64');
+    assert.equal(runCmdline(fromSpec.arch, fromSpec.specCmdline), 'hook_test=1 console=ttyAMA0');
+    const overridden = runOptions(join(specDir, 'hook.yaml'), { ...flags, dir, arch: 'x86_64' });
+    assert.deepEqual([overridden.dir, overridden.arch], [dir, 'x86_64']);
+    // No spec, no --arch: the one architecture built in the folder (aarch64 here), not the host's.
+    const onlyBuilt = runOptions(undefined, { ...flags, dir });
+    assert.deepEqual([onlyBuilt.dir, onlyBuilt.arch], [dir, 'aarch64']);
+    assert.equal(onlyBuilt.specCmdline, 'console=tty0 console=ttyS0,115200', "the built-in spec's line");
+    assert.throws(
+      () => runOptions(join(dir, 'missing.yaml'), flags),
+      (error: unknown) =>
+        isHookError(error) && error.code === 'E_USAGE' && /No spec file/.test(error.message),
+    );
+  });
+
   test('missing artifacts: E_QEMU with a hint to build', () => {
     assert.throws(
       () => runVmCommand({ arch: 'x86_64', dir, memoryMiB: 512, cpus: 1 }),
@@ -52,7 +92,7 @@ describe('hook run', () => {
         isHookError(error) &&
         error.code === 'E_QEMU' &&
         error.message.includes('vmlinuz-x86_64 does not exist') &&
-        (error.hint ?? '').includes('npx hook build'),
+        (error.hint ?? '').includes('npx hook build [spec] --arch x86_64'),
     );
   });
 

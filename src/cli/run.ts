@@ -1,25 +1,46 @@
 /**
  * `hook run`: boots the built kernel + initramfs under QEMU with the serial console on this
- * terminal and user-mode networking, for trying an image by hand.
+ * terminal and user-mode networking, for trying an image by hand. It finds what `hook build`
+ * wrote for a spec (its `output.dir`, relative to the spec) and boots it with the spec's
+ * `kernel.cmdline`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { ARCHES, type Arch, archOption, hostArch } from '../arch.ts';
+import { ARCHES, type Arch, archOption } from '../arch.ts';
 import { HookError } from '../errors.ts';
-import { defaultCmdline, type QemuCommand, qemuCommand } from '../qemu/command.ts';
+import { defaultConsoleArg, type QemuCommand, qemuCommand } from '../qemu/command.ts';
 import { chooseAccel, findQemuBinary } from '../qemu/host.ts';
 import { exitCodeOf, spawnQemu } from '../qemu/process.ts';
+import { loadSpec, specOutputDir } from '../specfile/load.ts';
 
 export interface RunVmOptions {
   arch: Arch;
-  /** Added to the kernel command line after the console argument. */
-  cmdline?: string;
+  /** The spec's `kernel.cmdline` (default: only the console of QEMU's first serial port). */
+  specCmdline?: string | undefined;
+  /** Added to the kernel command line after the spec's and the console argument. */
+  cmdline?: string | undefined;
   memoryMiB: number;
   cpus: number;
-  disk?: string;
+  disk?: string | undefined;
   /** Where `hook build` wrote vmlinuz-<arch> and initramfs-<arch>. */
   dir: string;
+}
+
+/**
+ * The kernel command line of a run: the spec's, with the console of QEMU's first serial port
+ * last (the last `console=` is /dev/console, where systemd and the autologin shell go), then
+ * `extra`. A `console=` for that port in the spec is moved to the end, not repeated.
+ */
+export function runCmdline(arch: Arch, specCmdline = '', extra = ''): string {
+  const consoleArg = defaultConsoleArg(arch);
+  const device = consoleArg.slice('console='.length).split(',')[0] as string;
+  const words = specCmdline
+    .split(/\s+/)
+    .filter(
+      (word) => word !== '' && !(word === `console=${device}` || word.startsWith(`console=${device},`)),
+    );
+  return [...words, consoleArg, extra.trim()].filter((part) => part !== '').join(' ');
 }
 
 const HELP_AFTER = `
@@ -39,7 +60,7 @@ export function runVmCommand(options: RunVmOptions, searchPath?: string): QemuCo
   for (const file of [kernel, initrd]) {
     if (!existsSync(file)) {
       throw new HookError('E_QEMU', `Cannot boot ${options.arch}: ${file} does not exist`, {
-        hint: `Run \`npx hook build\` first (or point --dir at its output)`,
+        hint: `Build it first (\`npx hook build [spec] --arch ${options.arch}\`), or point --dir at the folder holding it`,
       });
     }
   }
@@ -53,7 +74,7 @@ export function runVmCommand(options: RunVmOptions, searchPath?: string): QemuCo
     arch: options.arch,
     kernel,
     initrd,
-    cmdline: defaultCmdline(options.arch, options.cmdline),
+    cmdline: runCmdline(options.arch, options.specCmdline, options.cmdline),
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     accel: chooseAccel(options.arch),
@@ -85,38 +106,69 @@ function positiveInteger(what: string): (value: string) => number {
   };
 }
 
+/** The architectures with both artifacts in `dir`. */
+export function builtArches(dir: string): Arch[] {
+  return ARCHES.filter(
+    (arch) => existsSync(join(dir, `vmlinuz-${arch}`)) && existsSync(join(dir, `initramfs-${arch}`)),
+  );
+}
+
+interface RunFlags {
+  arch?: Arch;
+  cmdline?: string;
+  memory: number;
+  cpus: number;
+  disk?: string;
+  dir?: string;
+}
+
+/**
+ * What `hook run [spec]` boots: the spec's outputs (or `--dir`), its architecture (or
+ * `--arch`; with neither a spec nor `--arch`, the one architecture built in the folder) and
+ * its kernel command line. Without a spec, the built-in one.
+ */
+export function runOptions(specFile: string | undefined, flags: RunFlags): RunVmOptions {
+  const loaded = loadSpec(specFile);
+  const dir = flags.dir ?? specOutputDir(loaded);
+  const built = builtArches(dir);
+  const arch =
+    flags.arch ?? (specFile === undefined && built.length === 1 ? (built[0] as Arch) : loaded.spec.arch);
+  return {
+    arch,
+    specCmdline: loaded.spec.kernel.cmdline,
+    cmdline: flags.cmdline,
+    memoryMiB: flags.memory,
+    cpus: flags.cpus,
+    disk: flags.disk,
+    dir,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('run')
-    .description('Boot the built image under QEMU with its serial console on this terminal')
+    .description("Boot a spec's built image under QEMU with its serial console on this terminal")
+    .argument('[spec]', 'the spec whose outputs to boot (default: the built-in spec)')
     .addOption(
-      new Option('--arch <arch>', `architecture to boot (${ARCHES.join(', ')})`).argParser(archOption),
+      new Option(
+        '--arch <arch>',
+        `architecture to boot (${ARCHES.join(', ')}; default: the spec arch, or the only one built)`,
+      ).argParser(archOption),
     )
-    .option('--cmdline <args>', 'extra kernel command line arguments (after console=…)')
-    .option('--memory <MiB>', 'guest memory in MiB', positiveInteger('memory'), 2048)
-    .option('--cpus <n>', 'virtual CPUs', positiveInteger('cpus'), 2)
+    .option(
+      '--dir <dir>',
+      "folder holding vmlinuz-<arch> and initramfs-<arch> (default: the spec's output.dir)",
+    )
+    .option('--cmdline <args>', "kernel command line arguments added after the spec's kernel.cmdline")
+    .addOption(
+      new Option('--memory <MiB>', 'guest memory in MiB').argParser(positiveInteger('memory')).default(2048),
+    )
+    .addOption(new Option('--cpus <n>', 'virtual CPUs').argParser(positiveInteger('cpus')).default(2))
     .option('--disk <file>', 'raw disk image attached as a virtio disk (/dev/vda)')
-    .option('--dir <dir>', 'directory holding vmlinuz-<arch> and initramfs-<arch>', 'out')
     .addHelpText('after', HELP_AFTER)
-    .action(
-      async (flags: {
-        arch?: Arch;
-        cmdline?: string;
-        memory: number;
-        cpus: number;
-        disk?: string;
-        dir: string;
-      }) => {
-        const code = await runVm({
-          arch: flags.arch ?? hostArch(),
-          cmdline: flags.cmdline,
-          memoryMiB: flags.memory,
-          cpus: flags.cpus,
-          disk: flags.disk,
-          dir: flags.dir,
-        });
-        // The CLI's exit status is QEMU's; main() only knows success (0) from errors.
-        if (code !== 0) process.exit(code);
-      },
-    );
+    .action(async (specFile: string | undefined, flags: RunFlags) => {
+      const code = await runVm(runOptions(specFile, flags));
+      // The CLI's exit status is QEMU's; main() only knows success (0) from errors.
+      if (code !== 0) process.exit(code);
+    });
 }
