@@ -1,12 +1,14 @@
 /**
  * Runs Debian's real `docker-registry` (distribution 2.8) on 127.0.0.1 for a test: a free
- * port, a temporary storage directory, optionally htpasswd (bcrypt) authentication. The
- * registry's log (stderr, including its access log) is kept in `logPath` for assertions.
+ * port, a temporary storage directory, optionally htpasswd (bcrypt) authentication, optionally
+ * TLS with a certificate from a CA made for the test. The registry's log (stderr, including
+ * its access log) is kept in `logPath` for assertions.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +17,10 @@ import type { TestContext } from 'node:test';
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
 export interface TestRegistry {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://…` with TLS */
   url: string;
+  /** With TLS: the PEM of the CA that signed the registry's certificate. */
+  caPem?: string;
   /** `127.0.0.1:<port>`: the registry part of image references. */
   host: string;
   /** Where the registry keeps its blobs and repositories. */
@@ -36,6 +40,85 @@ export interface RegistryOptions {
    * token protocol; RS256 JWTs signed by a throw-away self-signed certificate).
    */
   auth?: { username: string; password: string; scheme?: 'basic' | 'token' };
+  /**
+   * Serve HTTPS with a certificate for these IP addresses (default 127.0.0.1 and 10.0.2.2,
+   * the host as a QEMU guest sees it), signed by a CA made for this registry (`caPem`).
+   */
+  tls?: boolean | { ips: string[] };
+  /** Serve this storage directory (another registry's `storageDir`) instead of a new one. */
+  storageDir?: string;
+  /** Listen on this port instead of a free one. */
+  port?: number;
+}
+
+/** A CA made for one test, and a server certificate it signed (ECDSA P-256, valid 2 days). */
+export interface TestCertificates {
+  caPem: string;
+  caPath: string;
+  certPath: string;
+  keyPath: string;
+}
+
+/** Makes a CA and a certificate for the given IP addresses with openssl, in `dir`. */
+export function makeTestCertificates(dir: string, ips: readonly string[]): TestCertificates {
+  const path = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) =>
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=hook-test-ca',
+    '-keyout',
+    path('ca.key'),
+    '-out',
+    path('ca.crt'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  openssl(
+    'req',
+    ...ec,
+    '-subj',
+    '/CN=hook-test-registry',
+    '-keyout',
+    path('server.key'),
+    '-out',
+    path('server.csr'),
+  );
+  writeFileSync(
+    path('server.ext'),
+    `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.crt'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    path('server.ext'),
+    '-out',
+    path('server.crt'),
+  );
+  return {
+    caPem: readFileSync(path('ca.crt'), 'utf8'),
+    caPath: path('ca.crt'),
+    certPath: path('server.crt'),
+    keyPath: path('server.key'),
+  };
 }
 
 /** One request the token service answered. */
@@ -64,7 +147,12 @@ export async function freePort(): Promise<number> {
 
 type AuthConfig = { htpasswd: string } | { realm: string; certPath: string };
 
-function configYaml(storageDir: string, port: number, auth: AuthConfig | undefined): string {
+function configYaml(
+  storageDir: string,
+  port: number,
+  auth: AuthConfig | undefined,
+  tls?: TestCertificates,
+): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -81,6 +169,7 @@ function configYaml(storageDir: string, port: number, auth: AuthConfig | undefin
     `  addr: 127.0.0.1:${port}`,
     '  secret: hook-test-registry-secret',
   ];
+  if (tls) lines.push('  tls:', `    certificate: ${tls.certPath}`, `    key: ${tls.keyPath}`);
   if (auth && 'htpasswd' in auth)
     lines.push('auth:', '  htpasswd:', '    realm: hook-test', `    path: ${auth.htpasswd}`);
   if (auth && 'realm' in auth) {
@@ -96,14 +185,35 @@ function configYaml(storageDir: string, port: number, auth: AuthConfig | undefin
   return `${lines.join('\n')}\n`;
 }
 
-async function waitUntilServing(url: string, logPath: string, exited: () => boolean): Promise<void> {
+/** The status of GET <url>/v2/, over HTTPS trusting only `caPem` when given. */
+export function registryStatus(url: string, caPem?: string): Promise<number> {
+  if (caPem === undefined)
+    return fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) }).then(async (response) => {
+      await response.arrayBuffer();
+      return response.status;
+    });
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(`${url}/v2/`, { ca: caPem, timeout: 1000 }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.once('timeout', () => request.destroy(new Error('timeout')));
+    request.once('error', reject);
+  });
+}
+
+async function waitUntilServing(
+  url: string,
+  logPath: string,
+  exited: () => boolean,
+  caPem?: string,
+): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (exited()) throw new Error(`docker-registry exited early:\n${readFileSync(logPath, 'utf8')}`);
     try {
-      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return;
+      const status = await registryStatus(url, caPem);
+      if (status === 200 || status === 401) return;
     } catch {
       // not listening yet
     }
@@ -117,7 +227,7 @@ async function waitUntilServing(url: string, logPath: string, exited: () => bool
 /** Starts a registry; with a test context it is stopped (and its files removed) when the test ends. */
 export async function startRegistry(t?: TestContext, options: RegistryOptions = {}): Promise<TestRegistry> {
   const workDir = mkdtempSync(join(tmpdir(), 'hook-registry-'));
-  const storageDir = join(workDir, 'storage');
+  const storageDir = options.storageDir ?? join(workDir, 'storage');
   const logPath = join(workDir, 'registry.log');
   let authConfig: AuthConfig | undefined;
   let tokenService: TokenService | undefined;
@@ -129,9 +239,13 @@ export async function startRegistry(t?: TestContext, options: RegistryOptions = 
     writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', options.auth.username, options.auth.password]));
     authConfig = { htpasswd };
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const tls =
+    options.tls === undefined || options.tls === false
+      ? undefined
+      : makeTestCertificates(workDir, options.tls === true ? ['127.0.0.1', '10.0.2.2'] : options.tls.ips);
   const configPath = join(workDir, 'config.yml');
-  writeFileSync(configPath, configYaml(storageDir, port, authConfig));
+  writeFileSync(configPath, configYaml(storageDir, port, authConfig, tls));
 
   const logFd = openSync(logPath, 'a');
   const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', logFd, logFd] });
@@ -149,7 +263,7 @@ export async function startRegistry(t?: TestContext, options: RegistryOptions = 
   });
 
   const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
+  const url = `${tls ? 'https' : 'http'}://${host}`;
   const stop = async () => {
     if (!exited && child.pid !== undefined) child.kill('SIGTERM');
     await exit;
@@ -157,14 +271,23 @@ export async function startRegistry(t?: TestContext, options: RegistryOptions = 
     rmSync(workDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilServing(url, logPath, () => exited);
+    await waitUntilServing(url, logPath, () => exited, tls?.caPem);
   } catch (error) {
     await stop();
     throw error;
   }
   t?.after(stop);
   const tokenRequests = tokenService?.requests ?? [];
-  return { url, host, storageDir, logPath, log: () => readFileSync(logPath, 'utf8'), tokenRequests, stop };
+  return {
+    url,
+    host,
+    storageDir,
+    logPath,
+    log: () => readFileSync(logPath, 'utf8'),
+    tokenRequests,
+    stop,
+    ...(tls ? { caPem: tls.caPem } : {}),
+  };
 }
 
 interface TokenService {
