@@ -19,6 +19,7 @@ async function commandModules(): Promise<Register[]> {
     import('./inspect.ts'),
     import('./image.ts'),
     import('./packages.ts'),
+    import('./push.ts'),
   ]);
   return modules.map((m) => m.register);
 }
