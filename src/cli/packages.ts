@@ -1,7 +1,8 @@
 /** `hook packages resolve|fetch`: the Debian archive client on its own. */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type Arch, archOption, debianArch, hostArch } from '../arch.ts';
-import { defaultCacheDir } from '../debian/cache.ts';
+import { casPath, defaultCacheDir } from '../debian/cache.ts';
 import { fetchPackages } from '../debian/fetch.ts';
 import { loadPackages } from '../debian/load-indexes.ts';
 import { resolve } from '../debian/resolver.ts';
@@ -36,6 +37,65 @@ async function resolveClosure(names: string[], opts: CommonOptions): Promise<Bin
   });
   done(`${index.length} packages`);
   return resolve(index, names, { arch }).packages;
+}
+
+export interface FetchSummary {
+  packages: number;
+  bytes: number;
+  /** Downloaded in this call (damaged cache entries fetched again included). */
+  downloadedBytes: number;
+  /** Already in the cache and verified. */
+  cachedBytes: number;
+  /** Packages whose cached file was damaged, deleted and fetched again (each also a warning). */
+  repaired: string[];
+}
+
+/** "1.2 MiB downloaded, 250 MiB already cached; 1 damaged in the cache, fetched again: bash". */
+export function fetchSummary(summary: FetchSummary): string {
+  const repaired =
+    summary.repaired.length === 0
+      ? ''
+      : `; ${summary.repaired.length} damaged in the cache, fetched again: ${summary.repaired.join(', ')}`;
+  return `${formatSize(summary.downloadedBytes)} downloaded, ${formatSize(summary.cachedBytes)} already cached${repaired}`;
+}
+
+/**
+ * Fetches the closure, and says what happened: how much came from the archive, how much was
+ * already cached, and which cached files were damaged and fetched again (a package whose file
+ * was in the cache before the call yet is downloaded).
+ */
+async function fetchWithSummary(
+  closure: readonly BinaryPackage[],
+  cacheDir: string,
+  reporter: ReturnType<typeof createReporter>,
+): Promise<FetchSummary> {
+  const done = reporter.stage('fetch');
+  const present = new Set(
+    closure.filter((p) => existsSync(casPath(cacheDir, p.sha256))).map((p) => p.filename),
+  );
+  const byFile = new Map(closure.map((p) => [p.filename, p]));
+  const summary: FetchSummary = {
+    packages: closure.length,
+    bytes: closure.reduce((sum, p) => sum + p.size, 0),
+    downloadedBytes: 0,
+    cachedBytes: 0,
+    repaired: [],
+  };
+  await fetchPackages(closure, {
+    cacheDir,
+    onProgress: (p) => {
+      summary.downloadedBytes = p.downloadedBytes;
+      const pkg = byFile.get(p.filename);
+      if (p.fromCache) summary.cachedBytes += pkg?.size ?? 0;
+      else if (present.has(p.filename)) summary.repaired.push(pkg?.name ?? p.filename);
+      reporter.progress(`${p.done}/${p.total}, ${formatSize(p.downloadedBytes)} downloaded`);
+    },
+    onRepair: (m) => reporter.warn(m),
+    onWait: (m) => reporter.progress(m),
+  });
+  summary.repaired.sort();
+  done(`${summary.packages} packages, ${fetchSummary(summary)}`);
+  return summary;
 }
 
 function withCommonOptions(command: Command): Command {
@@ -80,30 +140,17 @@ export function register(program: Command): void {
       .description('Download and verify the dependency closure of packages into the cache')
       .argument('<name...>', 'package names'),
   )
-    .option('--json', 'print {packages, bytes, downloadedBytes} as JSON')
+    .option('--json', 'print {packages, bytes, downloadedBytes, cachedBytes, repaired} as JSON')
     .action(async (names: string[], opts: CommonOptions) => {
       const closure = await resolveClosure(names, opts);
       const reporter = createReporter(process.stderr, { quiet: opts.json === true });
-      const done = reporter.stage('fetch');
-      let downloaded = 0;
-      await fetchPackages(closure, {
-        cacheDir: opts.cache ?? defaultCacheDir(),
-        onProgress: (p) => {
-          downloaded = p.downloadedBytes;
-          reporter.progress(`${p.done}/${p.total}, ${formatSize(p.downloadedBytes)}`);
-        },
-        onRepair: (m) => reporter.warn(m),
-        onWait: (m) => reporter.progress(m),
-      });
-      done();
-      const bytes = closure.reduce((sum, p) => sum + p.size, 0);
+      const cacheDir = opts.cache ?? defaultCacheDir();
+      const summary = await fetchWithSummary(closure, cacheDir, reporter);
       if (opts.json) {
-        process.stdout.write(
-          `${JSON.stringify({ packages: closure.length, bytes, downloadedBytes: downloaded })}\n`,
-        );
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
       } else {
         process.stdout.write(
-          `${closure.length} packages, ${formatSize(bytes)} (${bytes} bytes) verified in the cache; ${formatSize(downloaded)} downloaded\n`,
+          `${summary.packages} packages, ${formatSize(summary.bytes)} (${summary.bytes} bytes) verified in the cache: ${fetchSummary(summary)}\n`,
         );
       }
     });
