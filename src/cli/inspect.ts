@@ -11,11 +11,14 @@ import { type Command, Option } from 'commander';
 import { ARCHES, type Arch, archOption, parseArch } from '../arch.ts';
 import {
   type BuildReport,
+  GENERATED,
   packagesOf,
   parseReport,
   REPORT_VERSION,
   type ReportFile,
   type ReportSegment,
+  serializeReport,
+  UNKNOWN_PACKAGE,
 } from '../build/artifacts/report.ts';
 import { readInitramfs } from '../build/initramfs/early-boot.ts';
 import { HookError } from '../errors.ts';
@@ -30,6 +33,9 @@ import { writeAtomically } from '../util/atomic-write.ts';
 import { formatSize } from '../util/size.ts';
 
 const DEFAULT_TOP = 15;
+
+const UNKNOWN_NOTE =
+  'No build report matches this initramfs: packages are named only where a segment of their own names them.';
 
 /** Where the report comes from: a report file, or an initramfs read without one. */
 export interface InspectSource {
@@ -133,8 +139,9 @@ export async function loadReport(source: InspectSource): Promise<BuildReport> {
 }
 
 /**
- * Without a build report: segments and files from the initramfs itself; no package names,
- * so files are sorted into groups by path only.
+ * Without a build report: segments and files from the initramfs itself. Package names are
+ * known only from the segments: `package-<name>` holds that package, `config` the build's
+ * own files; the others' files are UNKNOWN_PACKAGE (grouped by path where that says enough).
  */
 export async function reportFromInitramfs(data: Uint8Array, arch: string): Promise<BuildReport> {
   const segments: ReportSegment[] = [];
@@ -150,7 +157,12 @@ export async function reportFromInitramfs(data: Uint8Array, arch: string): Promi
     });
     for (const e of entries) {
       if ((e.mode & 0o170000) === 0o100000 && (e.nlink <= 1 || e.data.byteLength > 0)) {
-        files.push({ path: `/${e.name}`, package: '(unknown)', segment: name, bytes: e.data.byteLength });
+        files.push({
+          path: `/${e.name}`,
+          package: packageOfSegment(name),
+          segment: name,
+          bytes: e.data.byteLength,
+        });
       }
     }
   };
@@ -179,7 +191,12 @@ export async function reportFromInitramfs(data: Uint8Array, arch: string): Promi
     });
     for (const e of early) {
       if ((e.mode & 0o170000) === 0o100000)
-        files.push({ path: `/${e.name}`, package: '(unknown)', segment: 'early', bytes: e.data.byteLength });
+        files.push({
+          path: `/${e.name}`,
+          package: UNKNOWN_PACKAGE,
+          segment: 'early',
+          bytes: e.data.byteLength,
+        });
     }
     for (const payload of contents.payloads) {
       const name = /^\d+-(.+)\.cpio\.\w+$/.exec(payload.file)?.[1] ?? payload.file;
@@ -203,6 +220,11 @@ export async function reportFromInitramfs(data: Uint8Array, arch: string): Promi
       .map(({ path, bytes, package: pkg }) => ({ path, bytes, package: pkg })),
     files,
   };
+}
+
+function packageOfSegment(segment: string): string {
+  if (segment.startsWith('package-')) return segment.slice('package-'.length);
+  return segment === 'config' ? GENERATED : UNKNOWN_PACKAGE;
 }
 
 /** `--top`: a positive integer, else a usage error (not a silent default). */
@@ -273,8 +295,11 @@ export function register(program: Command): void {
         written.push(flags.svg);
       }
       if (flags.json) {
-        const value = model.against === undefined ? report : changesJson(model);
-        process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+        process.stdout.write(
+          model.against === undefined
+            ? serializeReport(report)
+            : `${JSON.stringify(changesJson(model), null, 2)}\n`,
+        );
         return;
       }
       if (written.length > 0) {
@@ -316,7 +341,9 @@ function changesJson(model: ImageModel): unknown {
   const against = model.against;
   if (against === undefined) return undefined;
   const side = (s: { bytes: number; compressed: number | undefined } | undefined) =>
-    s === undefined ? null : { bytes: s.bytes, compressedBytes: s.compressed ?? null };
+    s === undefined
+      ? null
+      : { bytes: s.bytes, compressedBytes: s.compressed === undefined ? null : Math.round(s.compressed) };
   return {
     against: against.name,
     image: { before: side(against.diff.image.before), after: side(against.diff.image.after) },
@@ -373,7 +400,7 @@ export function formatReport(model: ImageModel, top: number): string {
       formatSize(Math.round(g.compressed)),
     ]),
   );
-  if (report.packages.some((p) => p.name !== '(unknown)')) {
+  if (report.packages.some((p) => p.name !== UNKNOWN_PACKAGE)) {
     lines.push('');
     table(
       ['package', 'files', 'uncompressed', 'compressed*'],
@@ -395,10 +422,13 @@ export function formatReport(model: ImageModel, top: number): string {
     report.largestFiles
       .slice(0, top)
       .map((f) => [
-        `${f.path}${f.package && f.package !== '(unknown)' ? ` (${f.package})` : ''}`,
+        `${f.path}${f.package && f.package !== UNKNOWN_PACKAGE ? ` (${f.package})` : ''}`,
         formatSize(f.bytes),
       ]),
   );
+  if (report.files?.some((f) => f.package === UNKNOWN_PACKAGE)) {
+    lines.push('', UNKNOWN_NOTE);
+  }
   lines.push(
     '',
     model.compressedBasis === 'segments'

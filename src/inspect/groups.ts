@@ -15,9 +15,6 @@ export interface GroupRule {
   package?: RegExp;
 }
 
-/** Packages of the build's own files (`(generated)`) or of an initramfs read without its report. */
-const NO_PACKAGE = /^\((generated|unknown)\)$/;
-
 export const GROUPS: readonly GroupRule[] = [
   {
     name: 'early boot',
@@ -47,7 +44,13 @@ export const GROUPS: readonly GroupRule[] = [
     name: 'generated configuration',
     about: 'files the build writes: accounts, unit links, the CA bundle, os-release…',
     color: '#bcbd22',
-    package: NO_PACKAGE,
+    package: /^\(generated\)$/,
+  },
+  {
+    name: 'package unknown',
+    about: 'files of an initramfs read without its build report, outside the segments named after a package',
+    color: '#c7c7c7',
+    package: /^\(unknown\)$/,
   },
   {
     name: 'kernel modules',

@@ -4,6 +4,7 @@
  * in a self-contained HTML page (inline CSS, no script, no external asset) or a standalone
  * SVG. Every rectangle has a <title> (the browser's tooltip) with its sizes.
  */
+import { UNKNOWN_PACKAGE } from '../build/artifacts/report.ts';
 import { formatSize } from '../util/size.ts';
 import { type Change, changed, compressedDelta, delta, isChanged } from './diff.ts';
 import { groupLegend } from './groups.ts';
@@ -371,6 +372,13 @@ function removedNote(model: ImageModel): string {
 }
 
 function compressedExplanation(model: ImageModel): string {
+  const unknown = model.report.files?.some((f) => f.package === UNKNOWN_PACKAGE)
+    ? 'Read from the initramfs alone (no build report matches it): packages are named only where a segment of their own names them. '
+    : '';
+  return unknown + compressedBasisText(model);
+}
+
+function compressedBasisText(model: ImageModel): string {
   if (model.compressedBasis === 'image') {
     return "Compressed sizes are estimated at the whole image's ratio: this report (version 1) does not say which segment each file is in.";
   }

@@ -14,6 +14,9 @@ export const REPORT_VERSION = 2;
 /** Files installed by no package: the build's own configuration and the HookOS services. */
 export const GENERATED = '(generated)';
 
+/** The package of a file in an initramfs read without its build report, when its segment does not say. */
+export const UNKNOWN_PACKAGE = '(unknown)';
+
 export interface ReportSegment {
   name: string;
   entries: number;
