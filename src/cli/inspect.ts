@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ARCHES, type Arch, archOption, parseArch } from '../arch.ts';
 import {
@@ -28,7 +28,7 @@ import { splitZstdFrames } from '../formats/zstd-frames.ts';
 import { changed, compressedDelta, delta } from '../inspect/diff.ts';
 import { signed, treemapHtml, treemapSvgDocument } from '../inspect/html.ts';
 import { type ImageModel, imageModel } from '../inspect/model.ts';
-import { loadSpec } from '../specfile/load.ts';
+import { loadSpec, specOutputDir } from '../specfile/load.ts';
 import { writeAtomically } from '../util/atomic-write.ts';
 import { formatSize } from '../util/size.ts';
 
@@ -55,7 +55,8 @@ export interface LocateOptions {
  * What to inspect: a positional that is a `.json` file (a report) or an initramfs is read as
  * it is; otherwise the positional is a spec (none: the built-in one) whose build is found in
  * --dir or the spec's output.dir resolved against the spec's folder, as `hook build` does,
- * for --arch or the spec's arch.
+ * for --arch, else (as `hook run`) the spec's arch or, with no spec named, the one
+ * architecture built there.
  */
 export function locateBuild(positional: string | undefined, options: LocateOptions = {}): InspectSource {
   if (positional !== undefined) {
@@ -83,12 +84,10 @@ export function locateBuild(positional: string | undefined, options: LocateOptio
   let arch = options.arch;
   if (dir === undefined || arch === undefined || positional !== undefined) {
     const loaded = loadSpec(positional);
-    // As hook build's context: output.dir is relative to the spec's folder.
-    dir ??= resolve(dirname(loaded.path), loaded.spec.output.dir);
-    arch ??=
-      options.dir !== undefined && positional === undefined
-        ? (onlyArchIn(dir) ?? loaded.spec.arch)
-        : loaded.spec.arch;
+    // Where hook build wrote it (output.dir, relative to the spec); as hook run does, without
+    // a spec the one architecture built there, else the spec's.
+    dir ??= specOutputDir(loaded);
+    arch ??= positional === undefined ? (onlyArchIn(dir) ?? loaded.spec.arch) : loaded.spec.arch;
   }
   const report = join(dir, `hook-${arch}.report.json`);
   const initramfs = join(dir, `initramfs-${arch}`);
@@ -262,7 +261,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--arch <arch>',
-        `architecture of the build: ${ARCHES.join(' or ')} (default: the spec's arch)`,
+        `architecture of the build: ${ARCHES.join(' or ')} (default: the spec's arch, or the only one built)`,
       ).argParser(archOption),
     )
     .option('--top <n>', 'how many packages, files and changes to list', topOption, DEFAULT_TOP)
