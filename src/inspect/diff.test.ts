@@ -1,34 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BuildReport, ReportFile } from '../build/artifacts/report.ts';
-import { packagesOf } from '../build/artifacts/report.ts';
 import { changed, compressedDelta, delta, diffReports, fileKey, isChanged } from './diff.ts';
 import { groupOf } from './groups.ts';
-
-/** A version-2 report from files and segment sizes, as buildReport makes it. */
-export function reportOf(
-  files: ReportFile[],
-  segments: Array<[name: string, uncompressed: number, compressed: number]>,
-): BuildReport {
-  const segs = segments.map(([name, u, c]) => ({
-    name,
-    entries: 1,
-    uncompressedBytes: u,
-    compressedBytes: c,
-    cached: false,
-  }));
-  return {
-    reportVersion: 2,
-    arch: 'x86_64',
-    kernelVersion: '6.12',
-    initramfsBytes: segs.reduce((s, x) => s + x.compressedBytes, 0),
-    uncompressedBytes: segs.reduce((s, x) => s + x.uncompressedBytes, 0),
-    segments: segs,
-    packages: packagesOf(files, segs, () => '1.0'),
-    largestFiles: [],
-    files,
-  };
-}
+import { reportOf } from './testing.ts';
 
 const f = (path: string, pkg: string, segment: string, bytes: number): ReportFile => ({
   path,

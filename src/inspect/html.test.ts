@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BuildReport, ReportFile } from '../build/artifacts/report.ts';
 import { formatSize } from '../util/size.ts';
-import { reportOf } from './diff.test.ts';
 import { GROUPS, groupLegend, groupOf, groupOfPackage } from './groups.ts';
 import { changeColor, esc, mix, treemapHtml, treemapSvg, treemapSvgDocument } from './html.ts';
 import { imageModel } from './model.ts';
+import { reportOf } from './testing.ts';
 
 const f = (path: string, pkg: string, segment: string, bytes: number): ReportFile => ({
   path,
