@@ -31,6 +31,22 @@ export interface LockFile {
   /** Seconds since the epoch of the newest signed index used: the image's SOURCE_DATE_EPOCH. */
   sourceDateEpoch: number;
   packages: LockEntry[];
+  /** The spec's embedded container images, as resolved (absent when the spec has none). */
+  images?: LockedImage[];
+}
+
+/**
+ * An embedded image pinned: `ref` (the spec's reference, in full form) resolved to `digest` (what
+ * the registry served for it: an index for multi-arch images, else the manifest), and
+ * `manifest`, the image manifest of the lock's architecture. A build with the lock pulls these
+ * digests, whatever the tag points to by then.
+ */
+export interface LockedImage {
+  ref: string;
+  digest: string;
+  manifest: string;
+  /** `os/architecture[/variant]` of `manifest`. */
+  platform: string;
 }
 
 export interface LockRequest {
@@ -77,8 +93,13 @@ export function lockEntry(pkg: BinaryPackage, role: PackageRole): LockEntry {
 }
 
 export function serializeLock(lock: LockFile): string {
-  const packages = [...lock.packages].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return `${JSON.stringify({ ...lock, packages }, null, 2)}\n`;
+  const byKey =
+    <T>(key: (item: T) => string) =>
+    (a: T, b: T) =>
+      key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+  const packages = [...lock.packages].sort(byKey((p) => p.name));
+  const images = lock.images === undefined ? {} : { images: [...lock.images].sort(byKey((i) => i.ref)) };
+  return `${JSON.stringify({ ...lock, packages, ...images }, null, 2)}\n`;
 }
 
 export async function readLock(path: string): Promise<LockFile | undefined> {
@@ -97,7 +118,23 @@ export async function readLock(path: string): Promise<LockFile | undefined> {
     });
   }
   const lock = parsed as Partial<LockFile>;
-  if (lock.lockfileVersion !== 1 || !Array.isArray(lock.packages) || typeof lock.requestHash !== 'string') {
+  const digest = (value: unknown) => typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value);
+  const badImages =
+    lock.images !== undefined &&
+    (!Array.isArray(lock.images) ||
+      !lock.images.every(
+        (i) =>
+          typeof i?.ref === 'string' &&
+          digest(i.digest) &&
+          digest(i.manifest) &&
+          typeof i.platform === 'string',
+      ));
+  if (
+    lock.lockfileVersion !== 1 ||
+    !Array.isArray(lock.packages) ||
+    typeof lock.requestHash !== 'string' ||
+    badImages
+  ) {
     throw new HookError('E_SPEC', `Lock file ${path} is not a HookOS lock of version 1`, {
       hint: 'Delete it to resolve the packages again.',
     });

@@ -1,8 +1,8 @@
 /**
  * `hook build`: the stages in order, data flowing one way —
  *
- *   spec → resolve → fetch → rootfs → kernel → boot loaders → configure → budget → initramfs
- *        → artifacts → publish
+ *   spec → resolve → fetch → rootfs → kernel → boot loaders → configure → images → budget
+ *        → initramfs → artifacts → publish
  *
  * Each stage is one file in stages/. The output folder is locked for the whole build, and a
  * build whose inputs have not changed since the last one returns that one's result.
@@ -17,6 +17,7 @@ import { bootLoadersStage } from './stages/boot-loaders.ts';
 import { checkBudget } from './stages/budget.ts';
 import { configureStage } from './stages/configure.ts';
 import { fetchLocked } from './stages/fetch.ts';
+import { imagesStage } from './stages/images.ts';
 import { initramfsStage } from './stages/initramfs.ts';
 import { installPackages, maintainerScriptWarnings } from './stages/install.ts';
 import { kernelStage } from './stages/kernel.ts';
@@ -57,8 +58,14 @@ async function buildLocked(ctx: BuildContext): Promise<BuildResult> {
   const warnings = maintainerScriptWarnings(rootfs.effects);
   for (const warning of warnings) reporter.warn(warning);
   if (ctx.verbose) for (const e of rootfs.effects) reporter.info(`  ${e.package} (${e.script}): ${e.action}`);
-  checkBudget(ctx, rootfs.tree, rootfs.ownership);
-  const initramfs = await initramfsStage(ctx, rootfs, sourceDateEpoch);
+  const images = await imagesStage(ctx, lock);
+  checkBudget(ctx, rootfs.tree, rootfs.ownership, images.contentBytes);
+  const initramfs = await initramfsStage(
+    ctx,
+    rootfs,
+    sourceDateEpoch,
+    images.segment ? [images.segment] : [],
+  );
 
   const done = reporter.stage('outputs');
   const staged = stageArtifacts({

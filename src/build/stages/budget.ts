@@ -8,14 +8,16 @@ import type { Tree } from '../../tree/tree.ts';
 import { formatSize } from '../../util/size.ts';
 import type { BuildContext } from '../context.ts';
 
-export function checkBudget(ctx: BuildContext, tree: Tree, ownership: Ownership): void {
-  const uncompressed = tree.contentBytes();
+/** `imageBytes`: what the embedded images add (their files live in RAM as well). */
+export function checkBudget(ctx: BuildContext, tree: Tree, ownership: Ownership, imageBytes = 0): void {
+  const uncompressed = tree.contentBytes() + imageBytes;
   if (uncompressed <= ctx.spec.sizeBudget) return;
+  const images = imageBytes > 0 ? `, ${formatSize(imageBytes)} of them embedded images` : '';
   throw new HookError(
     'E_BUDGET',
-    `The OS holds ${formatSize(uncompressed)} of files, over the size budget of ${formatSize(ctx.spec.sizeBudget)}`,
+    `The OS holds ${formatSize(uncompressed)} of files${images}, over the size budget of ${formatSize(ctx.spec.sizeBudget)}`,
     {
-      hint: `Largest packages: ${largestPackages(tree, ownership, 8)}. Exclude what is not needed (packages, exclude globs) or raise sizeBudget.`,
+      hint: `Largest packages: ${largestPackages(tree, ownership, 8)}. Exclude what is not needed (packages, exclude globs, images) or raise sizeBudget.`,
     },
   );
 }
