@@ -1,13 +1,21 @@
 /**
  * No maintainer script runs: the build declares their effects instead. This scan lists what
- * the selected packages' scripts would have done that the build does not cover, so the
- * operator can see it (`hook build` prints it as a warning).
+ * the selected packages' scripts would have done that the build does not cover by itself, so
+ * the operator can see it: `hook build` warns about packages with actions nobody reviewed, and
+ * `--verbose` lists every action, reviewed or not, with what the build does about it.
  */
 
 export interface ScriptEffect {
   package: string;
   script: string;
   action: string;
+  /** The command that makes the line an action (`chmod`, `setcap`, …). */
+  command: string;
+  /**
+   * What the build does about it, when this package's use of this command was reviewed
+   * (REVIEWED below); such actions are listed by `--verbose` but never warned about.
+   */
+  reviewed?: string;
 }
 
 /** Actions the builder covers by itself (declared in the spec or done by a built-in rule). */
@@ -63,24 +71,197 @@ const NOTABLE = [
 
 const SCRIPTS = ['preinst', 'postinst'];
 
+/**
+ * The default spec's packages whose scripts do something the rules above do not cover, each
+ * reviewed: the commands its scripts use that way, and in one line what the build does
+ * instead or why it is not needed. A command not listed for its package still warns, so a
+ * new kind of action in a later version of the package is seen. (Read from trixie's packages;
+ * `hook build --verbose` prints each action with this line.)
+ */
+const REVIEWED: ReadonlyMap<string, { commands: readonly string[]; note: string }> = new Map(
+  (
+    [
+      [
+        'base-files',
+        ['ln', 'rm', 'chown', 'chmod', 'mkdir', 'cp', 'rmdir'],
+        'covered: the build makes the merged-/usr links and takes directories with their modes from data.tar; /usr/local, /var/mail and dpkg origins links are not needed',
+      ],
+      [
+        'base-passwd',
+        ['cat', 'cp', 'touch', 'chown', 'chmod', 'update-', 'rm'],
+        'covered: the build writes /etc/passwd and /etc/group from the base-passwd masters (rootfs/users.ts); no subuid/subgid: nothing runs rootless',
+      ],
+      ['bash', ['ln'], 'covered: the build links /bin/sh to dash (configure stage)'],
+      [
+        'ca-certificates',
+        ['mkdir', 'dpkg-statoverride', 'chmod', 'chown', 'sed', 'rm', 'mv', 'cat'],
+        'covered: the build generates /etc/ssl/certs/ca-certificates.crt (configure stage); /etc/ca-certificates.conf is only read by update-ca-certificates',
+      ],
+      [
+        'dash',
+        ['cp', 'ln', 'mv', 'touch', 'rm'],
+        'covered: the build links /bin/sh to dash (configure stage)',
+      ],
+      [
+        'dbus',
+        ['chmod', 'dpkg-statoverride', 'touch'],
+        'skipped: the setuid launch helper (4754) is for activation without systemd; systemd activates D-Bus services here',
+      ],
+      [
+        'dbus-daemon',
+        ['mkdir'],
+        'covered: /var/lib/dbus comes from data.tar, and the tmpfiles.d of dbus at boot',
+      ],
+      [
+        'debianutils',
+        ['cp', 'update-'],
+        'skipped: no /etc/shells; nothing in the OS checks login shells against it',
+      ],
+      [
+        'docker.io',
+        ['chmod', 'getent', 'mkdir'],
+        'covered: the docker group is declared in the spec (groups:), /etc/docker is in data.tar; no AppArmor profile (no AppArmor)',
+      ],
+      ['dpkg', ['ln'], 'covered: the merged-/usr links make /sbin/<tool> resolve to /usr/sbin/<tool>'],
+      ['e2fsprogs', ['rm'], 'skipped: removes a documentation link of an old version (upgrades only)'],
+      [
+        'init-system-helpers',
+        ['rm', 'ln'],
+        'covered: the build links /etc/os-release to ../usr/lib/os-release',
+      ],
+      [
+        'iproute2',
+        ['setcap', 'mv', 'rmdir'],
+        'skipped: file capabilities on /bin/ip let non-root users use it, and only root uses the OS; the rest is upgrade clean-up',
+      ],
+      [
+        'kexec-tools',
+        ['sed', 'mv', 'cat'],
+        'skipped: /etc/default/kexec configures loading a kernel at shutdown, which the OS never does (workflow actions call kexec)',
+      ],
+      [
+        'kmod',
+        ['sed', 'rm', 'cat', 'chmod'],
+        'skipped: /etc/modules only has comments on a new system; udev loads the modules',
+      ],
+      [
+        'libc6',
+        ['sed', 'mkdir', 'ln', 'rm'],
+        'covered: the merged-/usr links include /lib64; no ld.so.cache (standard library paths); the rest restarts services on upgrades',
+      ],
+      [
+        'libgssapi-krb5-2',
+        ['cp'],
+        'skipped: /etc/gss/mech configures GSSAPI mechanisms, which nothing in the OS uses',
+      ],
+      ['libpam-modules', ['touch'], 'skipped: PAM is not used (the consoles start a shell directly)'],
+      ['libpam-runtime', ['sed', 'rm'], 'skipped: PAM is not used (the consoles start a shell directly)'],
+      ['libpam0g', ['sed'], 'skipped: restarts services on upgrades'],
+      ['libselinux1', ['rm'], 'skipped: no SELinux policy'],
+      [
+        'libwrap0',
+        ['cat'],
+        'skipped: no /etc/hosts.allow or hosts.deny: TCP wrappers allow everything without them',
+      ],
+      ['login.defs', ['sed', 'mv'], 'skipped: conffile clean-up on upgrades'],
+      [
+        'mdadm',
+        ['modprobe', 'sed', 'cat', 'update-'],
+        'skipped: mdadm assembles arrays without mdadm.conf (it scans) and the kernel loads md on demand; no boot loader to update',
+      ],
+      [
+        'netbase',
+        ['cat'],
+        'covered: the build writes /etc/hosts and /etc/networks as the postinst does (configure stage)',
+      ],
+      ['openssl', ['ln'], 'covered: /usr/lib/ssl/certs and the other links to /etc/ssl come with data.tar'],
+      [
+        'passwd',
+        ['getent', 'cat'],
+        'covered: the shadow group (gid 42) is one of the base groups the build writes',
+      ],
+      ['pciutils', ['rm'], 'skipped: removes pci.ids of old versions (upgrades only)'],
+      ['procps', ['chmod', 'sysctl'], 'covered: systemd-sysctl applies /etc/sysctl.d at boot'],
+      ['readline-common', ['cp'], 'skipped: moves an old inputrc on upgrades'],
+      [
+        'systemd',
+        ['rm', 'touch', 'mkdir', 'mv'],
+        'covered: tmpfiles and journald make their directories at boot; the rest migrates old installations',
+      ],
+      [
+        'systemd-resolved',
+        ['sed', 'mv', 'mkdir', 'cp', 'ln'],
+        'covered: the build links /etc/resolv.conf to ../run/systemd/resolve/stub-resolv.conf',
+      ],
+      ['systemd-timesyncd', ['sed', 'mv'], 'skipped: conffile clean-up on upgrades'],
+      [
+        'uuid-runtime',
+        ['chmod', 'getent'],
+        'skipped: the uuidd daemon is not enabled; libuuid works without it',
+      ],
+    ] as const
+  ).map(([name, commands, note]) => [name, { commands, note }]),
+);
+
+/** `<<EOF`, `<<-'EOF'`, `<< "END"`: the lines up to the terminator are text, not commands. */
+const HEREDOC = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/;
+
 export function scanMaintainerScripts(pkg: string, control: Map<string, Uint8Array>): ScriptEffect[] {
   const effects: ScriptEffect[] = [];
+  const review = REVIEWED.get(pkg);
   for (const script of SCRIPTS) {
     const data = control.get(script);
     if (!data) continue;
     const text = new TextDecoder().decode(data);
     const seen = new Set<string>();
+    let heredocEnd: string | undefined;
     for (const raw of text.split('\n')) {
       const line = raw.trim();
+      if (heredocEnd !== undefined) {
+        if (line === heredocEnd) heredocEnd = undefined;
+        continue;
+      }
+      heredocEnd = HEREDOC.exec(line)?.[2];
       if (line === '' || line.startsWith('#') || line.startsWith('echo') || line.startsWith('set ')) continue;
       if (COVERED.some(([pattern]) => pattern.test(line))) continue;
-      const command = NOTABLE.find((word) =>
-        new RegExp(`(^|[\\s;|&(])${word.replace('-', '\\-')}`).test(line),
-      );
+      const command = NOTABLE.find((word) => commandPattern(word).test(line));
       if (command === undefined || command === 'echo' || seen.has(line)) continue;
+      // `cat <<EOF` or `cat "$file"` without a redirection prints a message, like echo.
+      if (command === 'cat' && !line.includes('>')) continue;
       seen.add(line);
-      effects.push({ package: pkg, script, action: line.length > 120 ? `${line.slice(0, 117)}...` : line });
+      const reviewed = review?.commands.includes(command) ? review.note : undefined;
+      effects.push({
+        package: pkg,
+        script,
+        action: line.length > 120 ? `${line.slice(0, 117)}...` : line,
+        command,
+        ...(reviewed === undefined ? {} : { reviewed }),
+      });
     }
   }
   return effects;
+}
+
+/**
+ * A command word at the start of a command (`rm -f`, `; chmod`, `$(sed`), not inside another
+ * word (`rmt.8.gz` is not `rm`); `update-` matches any update-* tool.
+ */
+function commandPattern(word: string): RegExp {
+  const escaped = word.replace(/[-]/g, '\\-');
+  return new RegExp(`(^|[\\s;|&(\`])${escaped}${word.endsWith('-') ? '' : '(?=$|[\\s;|&)])'}`);
+}
+
+/** One warning naming the packages whose maintainer scripts do what nobody reviewed. */
+export function maintainerScriptWarnings(effects: readonly ScriptEffect[]): string[] {
+  const unreviewed = effects.filter((e) => e.reviewed === undefined);
+  if (unreviewed.length === 0) return [];
+  const packages = new Set(unreviewed.map((e) => e.package));
+  return [
+    `maintainer scripts of ${packages.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...packages].sort().join(', ')}`,
+  ];
+}
+
+/** One line of `hook build --verbose`. */
+export function describeEffect(effect: ScriptEffect): string {
+  return `${effect.package} (${effect.script}): ${effect.action}${effect.reviewed === undefined ? '  [not covered]' : `  [${effect.reviewed}]`}`;
 }

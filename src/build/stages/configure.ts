@@ -79,6 +79,63 @@ export function addOsFiles(tree: Tree, identity: OsIdentity): void {
   tree.set(treePath('var/tmp'), { kind: 'dir', mode: 0o1777, uid: 0, gid: 0 });
   if (!tree.has(tree.resolveParents(treePath('usr/bin/sh'))))
     tree.set(treePath('usr/bin/sh'), symlinkNode('dash'));
+  for (const [path, text] of NETBASE_FILES)
+    if (!tree.has(treePath(path))) tree.set(treePath(path), fileNode(text));
+}
+
+/**
+ * What netbase's postinst writes on a new system (the build runs no script): localhost in
+ * /etc/hosts matters for host-network containers such as tink-worker, whose resolver reads it
+ * before asking the DNS servers Docker gives them (which need not answer for "localhost").
+ */
+const NETBASE_FILES: ReadonlyArray<[string, string]> = [
+  [
+    'etc/hosts',
+    '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n\n',
+  ],
+  ['etc/networks', 'default\t\t0.0.0.0\nloopback\t127.0.0.0\nlink-local\t169.254.0.0\n\n'],
+];
+
+/**
+ * Busybox applets (busybox-static is in the OS for the early boot) linked into /usr/bin where
+ * no Debian package provides the tool: what a person debugging a machine reaches for. Each is
+ * a symlink (0 bytes); Debian's own ss, lsblk, dmesg, journalctl, less, ps, top, ip, ping are
+ * there already and win, as does any file or link the spec puts at the same path.
+ */
+export const BUSYBOX_APPLETS: readonly string[] = [
+  'awk',
+  'vi',
+  'diff',
+  'cmp',
+  'patch',
+  'hexdump',
+  'xxd',
+  'strings',
+  'nc',
+  'wget',
+  'nslookup',
+  'traceroute',
+  'traceroute6',
+  'telnet',
+  'arping',
+  'killall',
+  'unzip',
+  'bc',
+];
+
+/** Links the applets of BUSYBOX_APPLETS that no package or spec entry provides; returns their names. */
+export function addBusyboxApplets(tree: Tree): string[] {
+  if (tree.get(tree.resolveParents(treePath('usr/bin/busybox')))?.kind !== 'file') return [];
+  const added: string[] = [];
+  for (const applet of BUSYBOX_APPLETS) {
+    const taken = ['usr/bin', 'usr/sbin'].some((dir) =>
+      tree.has(tree.resolveParents(treePath(`${dir}/${applet}`))),
+    );
+    if (taken) continue;
+    tree.set(treePath(`usr/bin/${applet}`), symlinkNode('busybox'));
+    added.push(applet);
+  }
+  return added;
 }
 
 /**
@@ -116,9 +173,10 @@ export async function configureStage(ctx: BuildContext, rootfs: InstalledTree): 
   await applySpec(tree, loaded);
   setDefaultTarget(tree, 'multi-user.target');
   const caCerts = addCaBundle(tree, await applyRegistries(tree, loaded));
+  const applets = addBusyboxApplets(tree);
   const dedupe = dedupeFiles(tree);
   done(
-    `${caCerts} CA certificates, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`,
+    `${caCerts} CA certificates, ${applets.length} busybox applets, ${dedupe.linkedFiles} duplicate files linked (${formatSize(dedupe.savedBytes)} saved)`,
   );
 }
 

@@ -59,14 +59,8 @@ export async function installPackages(
   return { tree, ownership, effects };
 }
 
-/** One warning naming the packages whose maintainer scripts do what the build does not. */
-export function maintainerScriptWarnings(effects: readonly ScriptEffect[]): string[] {
-  if (effects.length === 0) return [];
-  const packages = new Set(effects.map((e) => e.package));
-  return [
-    `maintainer scripts of ${packages.size} packages do things the build does not cover (run \`hook build --verbose\` for the full list): ${[...packages].sort().join(', ')}`,
-  ];
-}
+/** One warning naming the packages whose maintainer scripts do what nobody reviewed (maintainer-scripts.ts). */
+export { maintainerScriptWarnings } from '../../rootfs/maintainer-scripts.ts';
 
 function packageFilters(spec: Spec): Map<string, { include: string[]; exclude: string[] }> {
   const filters = new Map<string, { include: string[]; exclude: string[] }>();
