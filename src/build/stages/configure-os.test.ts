@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMergedUsr } from '../../rootfs/install.ts';
-import { fileNode, Tree, treePath } from '../../tree/tree.ts';
+import { fileNode, symlinkNode, Tree, treePath } from '../../tree/tree.ts';
 import { addBusyboxApplets, addCaBundle, addOsFiles, BUSYBOX_APPLETS } from './configure.ts';
 
 function osTree(): Tree {
@@ -20,7 +20,7 @@ test('busybox applets are linked only where no package or spec entry put the too
   const tree = osTree();
   tree.set(treePath('usr/bin/diff'), fileNode('GNU diff', 0o755)); // diffutils installed
   tree.set(treePath('usr/sbin/arping'), fileNode('iputils arping', 0o755));
-  tree.set(treePath('usr/bin/vi'), { kind: 'symlink', target: 'vim.tiny', mode: 0o777, uid: 0, gid: 0 });
+  tree.set(treePath('usr/bin/vi'), symlinkNode('vim.tiny'));
   const added = addBusyboxApplets(tree);
   assert.deepEqual(
     added,
