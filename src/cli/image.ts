@@ -4,6 +4,7 @@ import { type Arch, archOption } from '../arch.ts';
 import { buildContainerImage, publishImage } from '../build/container-image.ts';
 import { HookError } from '../errors.ts';
 import { formatSize } from '../util/size.ts';
+import { readPasswordStdin } from './password.ts';
 import { createReporter } from './reporter.ts';
 
 interface ImageBuildOptions {
@@ -36,7 +37,10 @@ export function register(program: Command): void {
     .option('--oci-dir <dir>', 'write (or add to) an OCI image layout directory')
     .option('--tag <tag>', 'ref name of the image in the OCI layout (required with --oci-dir)')
     .option('--username <user>', 'registry user for --push')
-    .option('--password-stdin', 'read the registry password from stdin (trailing newline trimmed)')
+    .option(
+      '--password-stdin',
+      'read the registry password from stdin (a pipe: trailing newline trimmed; a terminal: a prompt, typed without echo)',
+    )
     .option('--mirror <url>', 'Debian archive URL (overrides the spec, HOOK_MIRROR and the host apt sources)')
     .option(
       '--cache <dir>',
@@ -66,7 +70,7 @@ export function register(program: Command): void {
       if (opts.passwordStdin && opts.username === undefined) {
         throw new HookError('E_USAGE', '--password-stdin needs --username');
       }
-      const password = opts.passwordStdin ? await readStdin() : undefined;
+      const password = opts.passwordStdin ? await readPasswordStdin() : undefined;
       const reporter = createReporter(process.stderr, { quiet: Boolean(opts.quiet) });
       const built = await buildContainerImage({
         specFile,
@@ -110,12 +114,4 @@ export function register(program: Command): void {
 
 function optionalArch(value: string | undefined): Arch | undefined {
   return value === undefined ? undefined : archOption(value);
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
