@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { register, runCmdline, runOptions, runVmCommand } from '../src/cli/run.ts';
+import { freeLocalPort, register, runCmdline, runOptions, runVmCommand, sshHint } from '../src/cli/run.ts';
 import { isHookError } from '../src/errors.ts';
 
 const runModule = fileURLToPath(new URL('../src/cli/run.ts', import.meta.url));
@@ -126,6 +126,35 @@ describe('hook run', () => {
     await assert.rejects(
       program.parseAsync(['run', '--arch', 'riscv64'], { from: 'user' }),
       /Unknown architecture/,
+    );
+  });
+
+  test('--debug boots <output.dir>-debug with a local port forwarded to the guest SSH, and says how to use it', async () => {
+    const specDir = join(dir, 'debug-spec');
+    await mkdir(join(specDir, 'out-debug'), { recursive: true });
+    await writeFile(join(specDir, 'site.yaml'), 'extends: default\narch: aarch64\n');
+    for (const name of ['vmlinuz-aarch64', 'initramfs-aarch64'])
+      await writeFile(join(specDir, 'out-debug', name), Buffer.alloc(4096));
+    const flags = { memory: 512, cpus: 1 };
+    const options = runOptions(join(specDir, 'site.yaml'), { ...flags, debug: true, sshPort: 2222 });
+    assert.equal(options.dir, join(specDir, 'out-debug'));
+    assert.deepEqual(valuesOf(runVmCommand(options).args, '-netdev'), [
+      'user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22',
+    ]);
+    assert.equal(runOptions(join(specDir, 'site.yaml'), { ...flags, sshPort: 2222 }).sshPort, undefined);
+    assert.match(
+      sshHint(2222),
+      /^SSH to the guest \(debug build\), once it is up: ssh -p 2222 root@127\.0\.0\.1\n/,
+    );
+    const port = await freeLocalPort();
+    assert.ok(port > 0 && port < 65536);
+    const program = new Command('hook').exitOverride();
+    program.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+    register(program);
+    await assert.rejects(
+      program.parseAsync(['run', '--ssh-port', '2222'], { from: 'user' }),
+      (error: unknown) =>
+        isHookError(error) && error.code === 'E_USAGE' && /--ssh-port needs --debug/.test(error.message),
     );
   });
 

@@ -3,12 +3,13 @@
  * (the archive settings, the cache) and where they go (the output folder, the lock), and the
  * reporter. Made once, from the command's options, before any stage runs.
  */
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 import type { Arch } from '../arch.ts';
 import { defaultCacheDir } from '../debian/cache.ts';
 import { resolveArchiveSettings } from '../debian/sources.ts';
 import type { ArchiveSettings } from '../debian/types.ts';
-import { type LoadedSpec, loadSpec } from '../specfile/load.ts';
+import { type LoadedSpec, loadSpec, specOutputDir } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
 import type { BuildReport } from './artifacts/report.ts';
 import { lockFileName } from './lockfile.ts';
@@ -28,6 +29,10 @@ export interface BuildOptions {
   verbose?: boolean | undefined;
   /** Let `files[].source` name files outside the spec's folder. */
   allowOutsideSources?: boolean | undefined;
+  /** A debug build (`--debug`): an SSH server, root logs in with these keys (see stages/debug.ts). */
+  debug?: boolean | undefined;
+  /** Where the builder's public keys are (`*.pub`) for a debug build (default: ~/.ssh). */
+  sshKeysDir?: string | undefined;
   reporter: Reporter;
 }
 
@@ -42,6 +47,8 @@ export interface BuildContext {
   reporter: Reporter;
   updateLock: boolean;
   verbose: boolean;
+  /** Set for a debug build: where the builder's `*.pub` keys are read from. */
+  debug?: { sshKeysDir: string } | undefined;
 }
 
 /** What `hook build` returns: the published files and what went into them. */
@@ -63,14 +70,14 @@ export function createContext(options: BuildOptions): BuildContext {
   const loaded = loadSpec(options.specFile, { allowOutsideSources: options.allowOutsideSources });
   const spec = loaded.spec;
   const arch = options.arch ?? spec.arch;
-  const outDir = resolvePath(options.outDir ?? resolvePath(dirname(loaded.file), spec.output.dir));
+  const outDir = resolvePath(options.outDir ?? specOutputDir(loaded, { debug: Boolean(options.debug) }));
   const settings = resolveArchiveSettings({
     mirror: options.mirror ?? spec.archive.mirror,
     securityMirror: spec.archive.securityMirror,
     suites: spec.archive.suites,
     components: spec.archive.components,
   });
-  done(`${loaded.file} (${arch})`);
+  done(`${loaded.file} (${arch}${options.debug ? ', debug build' : ''})`);
   return {
     loaded,
     spec,
@@ -82,5 +89,6 @@ export function createContext(options: BuildOptions): BuildContext {
     reporter: options.reporter,
     updateLock: Boolean(options.updateLock),
     verbose: Boolean(options.verbose),
+    debug: options.debug ? { sshKeysDir: options.sshKeysDir ?? join(homedir(), '.ssh') } : undefined,
   };
 }

@@ -13,6 +13,7 @@ import { REPO_ROOT } from '../repo.ts';
 import type { BuildContext, BuildResult } from './context.ts';
 import { CURRENT } from './publish.ts';
 import { CHECKSUMMED } from './stages/artifacts.ts';
+import { builderPublicKeys } from './stages/debug.ts';
 
 const STAMP_VERSION = 1;
 /** The tool's code and what it bundles into the image; tests do not change outputs. */
@@ -62,6 +63,9 @@ export async function inputsHash(ctx: BuildContext): Promise<string | undefined>
     if (data === undefined) return undefined; // the build reports the missing file
     add(`source ${source}`, data);
   }
+  // A debug build takes the builder's public keys into the OS.
+  if (ctx.debug !== undefined)
+    add('debug keys', JSON.stringify((await builderPublicKeys(ctx.debug.sshKeysDir)).keys));
   for (const name of TOOL_FILES) add(name, await readFile(join(REPO_ROOT, name)).catch(() => ''));
   for (const tree of TOOL_TREES) {
     for (const file of await sourceFiles(join(REPO_ROOT, tree))) add(file, await readFile(file));

@@ -1,8 +1,8 @@
 /**
  * `hook build`: the stages in order, data flowing one way —
  *
- *   spec → resolve → fetch → rootfs → kernel → boot loaders → configure → images → budget
- *        → initramfs → artifacts → publish
+ *   spec → resolve → fetch → rootfs → kernel → boot loaders → configure → debug → images
+ *        → budget → initramfs → artifacts → publish
  *
  * Each stage is one file in stages/. The output folder is locked for the whole build, and a
  * build whose inputs have not changed since the last one returns that one's result.
@@ -16,6 +16,7 @@ import { CHECKSUMMED, stageArtifacts } from './stages/artifacts.ts';
 import { bootLoadersStage } from './stages/boot-loaders.ts';
 import { checkBudget } from './stages/budget.ts';
 import { configureStage } from './stages/configure.ts';
+import { debugStage } from './stages/debug.ts';
 import { fetchLocked } from './stages/fetch.ts';
 import { imagesStage } from './stages/images.ts';
 import { initramfsStage } from './stages/initramfs.ts';
@@ -55,6 +56,7 @@ async function buildLocked(ctx: BuildContext): Promise<BuildResult> {
   const kernel = await kernelStage(ctx, lock, paths, rootfs);
   const bootLoaders = await bootLoadersStage(ctx, lock, paths);
   await configureStage(ctx, rootfs);
+  await debugStage(ctx, rootfs.tree);
   const warnings = maintainerScriptWarnings(rootfs.effects);
   for (const warning of warnings) reporter.warn(warning);
   if (ctx.verbose) for (const e of rootfs.effects) reporter.info(`  ${e.package} (${e.script}): ${e.action}`);

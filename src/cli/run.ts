@@ -5,6 +5,7 @@
  * `kernel.cmdline`.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ARCHES, type Arch, archOption } from '../arch.ts';
@@ -25,6 +26,8 @@ export interface RunVmOptions {
   disk?: string | undefined;
   /** Where `hook build` wrote vmlinuz-<arch> and initramfs-<arch>. */
   dir: string;
+  /** A port on 127.0.0.1 forwarded to the guest's SSH server (port 22; debug builds). */
+  sshPort?: number | undefined;
 }
 
 /**
@@ -80,6 +83,9 @@ export function runVmCommand(options: RunVmOptions, searchPath?: string): QemuCo
     accel: chooseAccel(options.arch),
     console: 'terminal',
     disks: options.disk === undefined ? [] : [{ file: options.disk }],
+    network: {
+      hostForwards: options.sshPort === undefined ? [] : [{ hostPort: options.sshPort, guestPort: 22 }],
+    },
   });
   return { binary, args };
 }
@@ -120,6 +126,8 @@ interface RunFlags {
   cpus: number;
   disk?: string;
   dir?: string;
+  debug?: boolean;
+  sshPort?: number;
 }
 
 /**
@@ -129,7 +137,7 @@ interface RunFlags {
  */
 export function runOptions(specFile: string | undefined, flags: RunFlags): RunVmOptions {
   const loaded = loadSpec(specFile);
-  const dir = flags.dir ?? specOutputDir(loaded);
+  const dir = flags.dir ?? specOutputDir(loaded, { debug: Boolean(flags.debug) });
   const built = builtArches(dir);
   const arch =
     flags.arch ?? (specFile === undefined && built.length === 1 ? (built[0] as Arch) : loaded.spec.arch);
@@ -141,7 +149,29 @@ export function runOptions(specFile: string | undefined, flags: RunFlags): RunVm
     cpus: flags.cpus,
     disk: flags.disk,
     dir,
+    sshPort: flags.debug ? flags.sshPort : undefined,
   };
+}
+
+/** A port on 127.0.0.1 that nothing listens on now. */
+export function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** What `hook run --debug` prints: how to reach the guest's SSH server through the forwarded port. */
+export function sshHint(port: number): string {
+  return [
+    `SSH to the guest (debug build), once it is up: ssh -p ${port} root@127.0.0.1`,
+    '  (its host keys are made at every boot: add -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null to skip the known_hosts check)',
+    '',
+  ].join('\n');
 }
 
 export function register(program: Command): void {
@@ -165,9 +195,27 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--cpus <n>', 'virtual CPUs').argParser(positiveInteger('cpus')).default(2))
     .option('--disk <file>', 'raw disk image attached as a virtio disk (/dev/vda)')
+    .option(
+      '--debug',
+      'boot the debug build (hook build --debug writes it to <output.dir>-debug) and forward a local port to its SSH server',
+    )
+    .addOption(
+      new Option(
+        '--ssh-port <port>',
+        'with --debug: the local port forwarded to the guest SSH (default: a free one)',
+      ).argParser(positiveInteger('ssh-port')),
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (specFile: string | undefined, flags: RunFlags) => {
-      const code = await runVm(runOptions(specFile, flags));
+      if (flags.sshPort !== undefined && !flags.debug) {
+        throw new HookError('E_USAGE', '--ssh-port needs --debug (only debug builds run an SSH server)');
+      }
+      const options = runOptions(specFile, flags);
+      if (flags.debug) {
+        options.sshPort ??= await freeLocalPort();
+        process.stderr.write(sshHint(options.sshPort));
+      }
+      const code = await runVm(options);
       // The CLI's exit status is QEMU's; main() only knows success (0) from errors.
       if (code !== 0) process.exit(code);
     });

@@ -154,6 +154,11 @@ const REVIEWED: ReadonlyMap<string, { commands: readonly string[]; note: string 
         ['cp'],
         'skipped: /etc/gss/mech configures GSSAPI mechanisms, which nothing in the OS uses',
       ],
+      [
+        'libwtmpdb0',
+        ['mv', 'mkdir', 'ln'],
+        'skipped: moves the login database of an older version to /var/log (a new OS has none)',
+      ],
       ['libpam-modules', ['touch'], 'skipped: PAM is not used (the consoles start a shell directly)'],
       ['libpam-runtime', ['sed', 'rm'], 'skipped: PAM is not used (the consoles start a shell directly)'],
       ['libpam0g', ['sed'], 'skipped: restarts services on upgrades'],
@@ -173,6 +178,16 @@ const REVIEWED: ReadonlyMap<string, { commands: readonly string[]; note: string 
         'netbase',
         ['cat'],
         'covered: the build writes /etc/hosts and /etc/networks as the postinst does (configure stage)',
+      ],
+      [
+        'openssh-client',
+        ['getent', 'dpkg-statoverride', 'chmod'],
+        'skipped: ssh-agent is not made setgid _ssh (no agent runs on the machine; hook build --debug only)',
+      ],
+      [
+        'openssh-server',
+        ['chmod', 'sed', 'rm', 'cp', 'mkdir', 'mv'],
+        'covered (hook build --debug): sshd_config from its template, the sshd user and host keys made at boot (stages/debug.ts); the rest handles upgrades',
       ],
       ['openssl', ['ln'], 'covered: /usr/lib/ssl/certs and the other links to /etc/ssl come with data.tar'],
       [

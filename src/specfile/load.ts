@@ -142,9 +142,18 @@ export function specError(
   return new SpecError([{ file, line, col, path: formatDocPath(docPath), message }], hint);
 }
 
-/** Where `hook build` writes a spec's outputs: `output.dir`, relative to the spec built. */
-export function specOutputDir(loaded: Pick<LoadedSpec, 'file' | 'spec'>): string {
-  return resolve(dirname(loaded.file), loaded.spec.output.dir);
+/**
+ * Where `hook build` writes a spec's outputs: `output.dir`, relative to the spec built; a debug
+ * build (`--debug`) writes beside it, to `<output.dir>-debug`, as Hook keeps debug builds apart
+ * (its rules.mk: out/<tag>/dbg/<arch>, release builds in out/<tag>/rel/<arch>), so the two never
+ * overwrite each other's artifacts (whose names Tinkerbell fixes) or lock.
+ */
+export function specOutputDir(
+  loaded: Pick<LoadedSpec, 'file' | 'spec'>,
+  options: { debug?: boolean } = {},
+): string {
+  const dir = resolve(dirname(loaded.file), loaded.spec.output.dir);
+  return options.debug ? `${dir}-debug` : dir;
 }
 
 /**

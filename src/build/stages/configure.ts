@@ -23,6 +23,8 @@ export interface OsIdentity {
   name: string;
   version: string;
   arch: Arch;
+  /** A `hook build --debug` OS: os-release says so (VARIANT="debug"), for people and the console banner. */
+  debug?: boolean;
 }
 
 /**
@@ -52,11 +54,12 @@ export function osRelease(identity: OsIdentity): string {
   }
   return [
     'NAME="HookOS"',
-    `PRETTY_NAME=${osReleaseValue(`HookOS ${identity.version} (${identity.name})`)}`,
+    `PRETTY_NAME=${osReleaseValue(`HookOS ${identity.version} (${identity.name}${identity.debug ? ', debug build' : ''})`)}`,
     'ID=hookos',
     'ID_LIKE=debian',
     `VERSION=${osReleaseValue(identity.version)}`,
     `VERSION_ID=${osReleaseValue(identity.version)}`,
+    ...(identity.debug ? ['VARIANT="debug"'] : []),
     `VARIANT_ID=${identity.name}`,
     'HOME_URL="https://tinkerbell.org/"',
     '',
@@ -167,7 +170,7 @@ export async function configureStage(ctx: BuildContext, rootfs: InstalledTree): 
   const { spec, arch, loaded, reporter } = ctx;
   const { tree } = rootfs;
   const done = reporter.stage('configure');
-  addOsFiles(tree, { name: spec.name, version: spec.version, arch });
+  addOsFiles(tree, { name: spec.name, version: spec.version, arch, debug: ctx.debug !== undefined });
   for (const [path, file] of await osieFiles()) tree.set(treePath(path), fileNode(file.data, file.mode));
   for (const unit of OSIE_ENABLED_UNITS) enableUnit(tree, unit);
   await applySpec(tree, loaded);

@@ -14,6 +14,7 @@ import type { Spec } from '../../specfile/schema.ts';
 import { bootLoaderPackageNames, selectBootLoaderPackages } from '../artifacts/boot-loaders.ts';
 import type { BuildContext } from '../context.ts';
 import { type LockEntry, type LockFile, lockEntry, readLock, requestHash } from '../lockfile.ts';
+import { DEBUG_OMIT, DEBUG_PACKAGES } from './debug.ts';
 
 /** `kernel.package` with its placeholders filled in: `{debarch}` → amd64/arm64, `{arch}` → x86_64/aarch64. */
 export function kernelPackageName(spec: Spec, arch: Arch): string {
@@ -30,14 +31,16 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
   const kernelName = what.kernel ? kernelPackageName(spec, ctx.arch) : '';
   const firmwareNames = what.kernel ? spec.kernel.firmware.packages : [];
   const bootLoaderNames = what.kernel ? bootLoaderPackageNames(ctx.arch) : [];
-  const requests = packageNames(spec);
+  const debug = ctx.debug !== undefined && what.kernel;
+  const requests = [...packageNames(spec), ...(debug ? DEBUG_PACKAGES : [])];
+  const omit = [...spec.omit, ...(debug ? DEBUG_OMIT : [])];
   const hash = requestHash({
     arch: debArch,
     requests,
     kernel: kernelName,
     firmware: firmwareNames,
     bootLoaders: bootLoaderNames,
-    omit: spec.omit,
+    omit,
     suites: settings.suites,
     components: settings.components,
   });
@@ -61,7 +64,7 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
   });
   const resolveOne = (names: string[], path: (string | number)[]): BinaryPackage[] => {
     try {
-      return resolve(index, names, { arch: debArch, omit: new Set(spec.omit) }).packages;
+      return resolve(index, names, { arch: debArch, omit: new Set(omit) }).packages;
     } catch (error) {
       if (isHookError(error) && (error.code === 'E_UNKNOWN_PACKAGE' || error.code === 'E_RESOLVE')) {
         const bad = /"([^"]+)"/.exec(error.message)?.[1];
@@ -85,7 +88,7 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
     }
   }
   if (bootLoaderNames.length > 0) {
-    for (const pkg of selectBootLoaderPackages(index, ctx.arch, { omit: new Set(spec.omit) })) {
+    for (const pkg of selectBootLoaderPackages(index, ctx.arch, { omit: new Set(omit) })) {
       entries.push({ ...pkg, role: 'bootloader' });
     }
   }
