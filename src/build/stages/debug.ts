@@ -26,8 +26,9 @@ export const DEBUG_PACKAGES: readonly string[] = ['openssh-server'];
  * Left out of a debug build although openssh-server depends on them: tools of maintainer
  * scripts only (ucf installs sshd_config from its template; runit-helper wires runit
  * services), which HookOS never runs. Without them perl-base, sensible-utils and two Perl
- * libraries stay out too: 7.3 MiB less (measured on the default spec), and nothing the spec's own packages need is removed
- * (resolved both ways against trixie: the default spec's set is the same with or without).
+ * libraries stay out too: 7.3 MiB less on the default spec, and nothing the spec's own
+ * packages need is removed (resolved both ways against trixie: the default spec's set is the
+ * same with or without them).
  */
 export const DEBUG_OMIT: readonly string[] = ['ucf', 'runit-helper'];
 
