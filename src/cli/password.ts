@@ -42,9 +42,10 @@ function readHidden(
   output: { write(text: string): unknown },
   prompt: string,
 ): Promise<string> {
-  output.write(prompt);
+  // Echo off before the prompt shows: what is typed as soon as it appears is not echoed either.
   const wasRaw = input.isRaw === true;
   input.setRawMode?.(true);
+  output.write(prompt);
   input.resume();
   let typed = '';
   return new Promise((resolve, reject) => {
