@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { archOption } from '../arch.ts';
 import { build } from '../build/pipeline.ts';
+import { loadSpec } from '../specfile/load.ts';
+import { specJson, specYaml } from '../specfile/show.ts';
 import { formatSize } from '../util/size.ts';
 import { createReporter } from './reporter.ts';
 
@@ -28,15 +30,28 @@ export function register(program: Command): void {
       '--allow-outside-sources',
       "let files[].source name files outside the spec's folder (refused by default)",
     )
+    .option(
+      '--print-spec',
+      'print the spec the build would read (extends: merged, defaults filled in) as YAML, or JSON with --json, and build nothing',
+    )
+    .option(
+      '--debug',
+      "a debug build: OpenSSH's server, root login with ~/.ssh/*.pub and ssh.authorizedKeys keys only (written to <output.dir>-debug)",
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('-v, --verbose', 'list every maintainer-script action the build does not cover')
     .option('-q, --quiet', 'print only warnings and errors')
     .addHelpText(
       'after',
-      '\nExamples:\n  npx hook build\n  npx hook build hook.yaml --arch aarch64 --out out\n\nEnvironment: SOURCE_DATE_EPOCH overrides the timestamp of every file (default: from the lock).',
+      '\nExamples:\n  npx hook build\n  npx hook build hook.yaml --arch aarch64 --out out\n  npx hook build site.yaml --print-spec\n\nEnvironment: SOURCE_DATE_EPOCH overrides the timestamp of every file (default: from the lock).',
     )
     .action(async (specFile: string | undefined, opts: Record<string, string | boolean | undefined>) => {
       const arch = opts.arch === undefined ? undefined : archOption(String(opts.arch));
+      if (opts.printSpec) {
+        const loaded = loadSpec(specFile, { allowOutsideSources: Boolean(opts.allowOutsideSources) });
+        process.stdout.write(opts.json ? specJson(loaded, arch) : specYaml(loaded, arch));
+        return;
+      }
       const reporter = createReporter(process.stderr, { quiet: Boolean(opts.quiet) });
       const result = await build({
         specFile,
@@ -48,6 +63,7 @@ export function register(program: Command): void {
         updateLock: Boolean(opts.updateLock),
         allowOutsideSources: Boolean(opts.allowOutsideSources),
         verbose: Boolean(opts.verbose),
+        debug: Boolean(opts.debug),
         reporter,
       });
       if (opts.json) {
@@ -56,7 +72,7 @@ export function register(program: Command): void {
       }
       const r = result.report;
       process.stdout.write(
-        `Built HookOS ${result.arch} (kernel ${result.kernelVersion}, ${result.packages} packages) in ${result.outDir}\n` +
+        `Built HookOS ${result.arch}${opts.debug ? ' debug build' : ''} (kernel ${result.kernelVersion}, ${result.packages} packages) in ${result.outDir}\n` +
           `  initramfs ${formatSize(r.initramfsBytes)} compressed, ${formatSize(r.uncompressedBytes)} uncompressed\n`,
       );
     });
