@@ -8,6 +8,7 @@
  * build whose inputs have not changed since the last one returns that one's result.
  */
 
+import { describeEffect } from '../rootfs/maintainer-scripts.ts';
 import { type BuildContext, type BuildOptions, type BuildResult, createContext } from './context.ts';
 import { serializeLock } from './lockfile.ts';
 import { inputsHash, upToDate, writeStamp } from './no-change.ts';
@@ -59,7 +60,8 @@ async function buildLocked(ctx: BuildContext): Promise<BuildResult> {
   await debugStage(ctx, rootfs.tree);
   const warnings = maintainerScriptWarnings(rootfs.effects);
   for (const warning of warnings) reporter.warn(warning);
-  if (ctx.verbose) for (const e of rootfs.effects) reporter.info(`  ${e.package} (${e.script}): ${e.action}`);
+  // Every action, each with what the build does about it (or "not covered").
+  if (ctx.verbose) for (const e of rootfs.effects) reporter.info(`  ${describeEffect(e)}`);
   const images = await imagesStage(ctx, lock);
   checkBudget(ctx, rootfs.tree, rootfs.ownership, images.contentBytes);
   const initramfs = await initramfsStage(
