@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type BuildResult, build } from '../src/build/pipeline.ts';
 import { silentReporter } from '../src/build/reporter.ts';
-import { withBootedOs } from './helpers/boot.ts';
+import { createExt4Disk, withBootedOs } from './helpers/boot.ts';
 import { osFiles, osText } from './helpers/os-files.ts';
 import { registryStatus, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
@@ -128,9 +128,12 @@ test('boot: the worker is pulled over TLS from the registry with its own CA, no 
   const logBefore = tls.log().length;
   const cmdline = smeeCmdline({ workerImage: `${guestHost}/test/worker:1`, insecureRegistries: [] });
   assert.doesNotMatch(cmdline, new RegExp(`insecure_registries=\\S*${guestHost.replaceAll('.', '\\.')}`));
+  // The action writes a marker onto /dev/vda.
+  const disk = join(work, 'disk.img');
+  await createExt4Disk(disk, 64);
   const started = Date.now();
   await withBootedOs(
-    { outDir: os.outDir, arch: 'x86_64', memoryMiB: 2048, cmdline, logFile: join(work, 'console.log') },
+    { outDir: os.outDir, arch: 'x86_64', memoryMiB: 2048, disk, cmdline, logFile: join(work, 'console.log') },
     async (vm) => {
       await vm.waitFor(PROMPT, { timeoutMs: 8 * 60_000 });
       const promptAt = Date.now();
@@ -140,7 +143,11 @@ test('boot: the worker is pulled over TLS from the registry with its own CA, no 
       assert.match(
         action.text,
         /"exitCode":0\}/,
-        `the action (pulled through Docker over TLS) failed: ${action.text}`,
+        `the action (pulled through Docker over TLS) failed: ${action.text}\n${syslog
+          .lines()
+          .filter((line) => /hook test worker|dockerd|hook-bootkit/.test(line))
+          .slice(-15)
+          .join('\n')}`,
       );
 
       const daemon = JSON.parse(await sh(vm, 'cat /etc/docker/daemon.json')) as Record<string, unknown>;
@@ -151,6 +158,25 @@ test('boot: the worker is pulled over TLS from the registry with its own CA, no 
       );
       const code = await sh(vm, `curl -sS -o /dev/null -w '%{http_code}\\n' https://${guestHost}/v2/`);
       assert.match(code, /^200$/m, 'curl in the OS trusts the registry (system bundle)');
+
+      // The tools a person debugging the machine reaches for: Debian's where a package has
+      // them, busybox applets for the rest (awk, vi, ...), and localhost in /etc/hosts.
+      assert.equal((await sh(vm, "echo 'a b c' | awk '{ print $2 }'")).trim().split('\n').at(-1), 'b');
+      const tools = await sh(
+        vm,
+        'for t in awk vi ss lsblk dmesg journalctl less; do echo "$t $(readlink -f $(command -v $t))"; done',
+      );
+      for (const [tool, path] of [
+        ['awk', '/usr/bin/busybox'],
+        ['vi', '/usr/bin/busybox'],
+        ['ss', '/usr/bin/ss'],
+        ['lsblk', '/usr/bin/lsblk'],
+        ['dmesg', '/usr/bin/dmesg'],
+        ['journalctl', '/usr/bin/journalctl'],
+        ['less', '/usr/bin/less'],
+      ])
+        assert.match(tools, new RegExp(`^${tool} ${path}$`, 'm'), tools);
+      assert.match(await sh(vm, 'ping -c 1 -W 2 localhost'), /^PING localhost \((127\.0\.0\.1|::1)\)/m);
       process.stdout.write(
         `# registry TLS boot: prompt ${((promptAt - started) / 1000).toFixed(0)} s, worker report ${((workerAt - started) / 1000).toFixed(0)} s after QEMU start\n`,
       );
