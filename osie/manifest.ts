@@ -20,6 +20,8 @@ export const OSIE_BUNDLES: ReadonlyMap<string, string> = new Map([
   ['usr/lib/hook/hook-docker.js', 'osie/docker/main.ts'],
   ['usr/lib/hook/hook-network.js', 'osie/network/main.ts'],
   ['usr/lib/hook/hook-syslog.js', 'osie/syslog/main.ts'],
+  // The live status above the console prompts (osie/status/consoles.ts says how).
+  ['usr/lib/hook/hook-status.js', 'osie/status/main.ts'],
   // The `docker` command at the console (ps, logs, inspect, ...), in place of Debian's docker-cli.
   ['usr/bin/docker', 'osie/docker-cli/main.ts'],
 ]);
@@ -51,6 +53,7 @@ export const OSIE_UNIT_FILES: ReadonlyMap<string, string> = new Map(
     'hook-network.service',
     'hook-reboot.path',
     'hook-reboot.service',
+    'hook-status.service',
     'hook-syslog.service',
     'docker.service.d/10-hook.conf',
     'systemd-networkd-wait-online.service.d/10-hook.conf',
@@ -71,6 +74,7 @@ export const OSIE_ENABLED_UNITS: readonly string[] = [
   'hook-hostname.service',
   'hook-network.service',
   'hook-reboot.path',
+  'hook-status.service',
   'hook-syslog.service',
   // A login on the first virtual console (console=tty0); serial consoles get theirs from
   // systemd-getty-generator, one per console= entry.
@@ -122,6 +126,11 @@ export const OSIE_REQUIRED_PACKAGES: readonly RequiredPackage[] = [
     name: 'docker.io',
     neededBy: 'hook-bootkit, hook-docker',
     why: 'the engine that runs tink-worker and the actions',
+  },
+  {
+    name: 'iproute2',
+    neededBy: 'hook-status',
+    why: '`ip -j address show`: the interfaces and addresses on the console',
   },
   {
     name: 'util-linux',

@@ -4,6 +4,7 @@ import { encodeRegistryAuth } from '../lib/docker-api.ts';
 import { createLogger } from '../lib/log.ts';
 import { makeTempDir, removeTree, writeFile } from '../lib/platform/fs.ts';
 import { Stop, sleep } from '../lib/platform/timers.ts';
+import type { WorkerState } from '../lib/worker-state.ts';
 import { type Peer, startPeer } from '../test-runner/peer.ts';
 import { runBootkit } from './bootkit.ts';
 import type { FakeContainer, RecordedRequest, StartBehavior } from './fake-engine-types.ts';
@@ -33,6 +34,8 @@ class Engine {
 interface Harness {
   engine: Engine;
   lines: string[];
+  /** What bootkit published for the console, in order. */
+  states: WorkerState[];
   cmdlinePath: string;
   socketPath: string;
   start(): void;
@@ -47,11 +50,13 @@ async function harness(cmdline: string, options: { engineUp?: boolean } = {}): P
   const engine = new Engine(await startPeer('fake-engine'));
   if (options.engineUp !== false) await engine.listen(socketPath);
   const lines: string[] = [];
+  const states: WorkerState[] = [];
   const stop = new Stop();
   let running: Promise<void> | undefined;
   return {
     engine,
     lines,
+    states,
     cmdlinePath,
     socketPath,
     start() {
@@ -64,6 +69,7 @@ async function harness(cmdline: string, options: { engineUp?: boolean } = {}): P
         stableMs: 10_000,
         backoffInitialMs: 20,
         backoffMaxMs: 80,
+        reportState: (state) => states.push(state),
         stop,
       });
     },
@@ -337,5 +343,36 @@ test('a running worker with the same configuration is adopted, not recreated', a
     assert.equal((await again.engine.requestsTo('POST', /containers\/create|images\/create/)).length, 0);
   } finally {
     await again.stop();
+  }
+});
+
+test('publishes what it does for the console: waiting, pulling, failing with the reason, then running', async () => {
+  const h = await harness('docker_registry=reg.test:5000');
+  try {
+    h.start();
+    await waitFor('a failed pull', () => h.states.some((s) => s.phase === 'failing'));
+    await h.engine.setPullable('reg.test:5000/tink-worker:latest', undefined);
+    await waitFor('the worker to run', () => h.states.some((s) => s.phase === 'running'));
+    const image = 'reg.test:5000/tink-worker:latest';
+    const phases = h.states.map((s) => s.phase);
+    const firstFailure = phases.indexOf('failing');
+    assert.deepEqual(phases.slice(0, firstFailure + 1), ['waiting', 'pulling', 'failing']);
+    const failing = h.states[firstFailure];
+    assert.equal(failing?.image, image);
+    assert.match(
+      failing?.error ?? '',
+      /cannot pull reg\.test:5000\/tink-worker:latest and it is not present locally/,
+    );
+    assert.deepEqual(phases.slice(-4), ['waiting', 'pulling', 'starting', 'running']);
+    const running = h.states.at(-1);
+    const container = (await h.engine.container('tink-worker'))?.id ?? '';
+    assert.deepEqual(running, { phase: 'running', image, container: container.slice(0, 12) });
+    // The worker dies: the watch publishes why.
+    await h.engine.crash('tink-worker', 2, 'lost the server\n');
+    await waitFor('the crash', () => h.states.at(-1)?.phase !== 'running');
+    const crashed = h.states.find((s, i) => i > phases.length - 1 && s.phase === 'failing');
+    assert.match(crashed?.error ?? '', /exit code 2/);
+  } finally {
+    await h.stop();
   }
 });

@@ -14,6 +14,7 @@ import { type Stop, sleep } from '../lib/platform/timers.ts';
 import { credentialValues } from '../lib/redact.ts';
 import { type HookSettings, hookSettings } from '../lib/settings.ts';
 import { warningReporter } from '../lib/warnings.ts';
+import type { WorkerState } from '../lib/worker-state.ts';
 import {
   bootkitWarnings,
   isSameWorker,
@@ -42,6 +43,8 @@ export interface BootkitOptions {
    * its warnings again, so it should say each once; the default logs each distinct one once.
    */
   reportWarning?: (message: string) => void;
+  /** Told each step (waiting, pulling, starting, running, failing): main publishes it for the console. */
+  reportState?: (state: WorkerState) => void;
 }
 
 /** A failure of one cycle, already explained in `message` (no secrets in it). */
@@ -51,9 +54,21 @@ class CycleError extends Error {}
 export async function runBootkit(options: BootkitOptions): Promise<void> {
   const { log, stop } = options;
   const backoff = new Backoff(options.backoffInitialMs ?? 1000, options.backoffMaxMs ?? 30_000);
+  // The last image named, so a failure is reported with the image it was about; the last
+  // failure, kept with every step until the worker runs again.
+  let image: string | undefined;
+  let lastError: string | undefined;
+  const report = (state: WorkerState): void => {
+    if (state.image !== undefined) image = state.image;
+    if (state.phase === 'failing') lastError = state.error;
+    if (state.phase === 'running') lastError = undefined;
+    const error = state.error ?? lastError;
+    options.reportState?.({ ...state, ...(image ? { image } : {}), ...(error ? { error } : {}) });
+  };
   const cycleOptions: BootkitOptions = {
     ...options,
     reportWarning: options.reportWarning ?? warningReporter(log, 'hook-bootkit', () => {}),
+    reportState: report,
   };
   const aborted = (): boolean => stop?.stopped === true;
   while (!aborted()) {
@@ -62,7 +77,9 @@ export async function runBootkit(options: BootkitOptions): Promise<void> {
       if (ranMs >= (options.stableMs ?? 60_000)) backoff.reset();
     } catch (error) {
       if (aborted()) break;
-      log.error(error instanceof CycleError ? error.message : `unexpected failure: ${describe(error)}`);
+      const message = error instanceof CycleError ? error.message : `unexpected failure: ${describe(error)}`;
+      log.error(message);
+      report({ phase: 'failing', error: message });
     }
     const delay = backoff.delay();
     log.info('starting over', { delay_ms: delay });
@@ -92,14 +109,18 @@ async function runCycle(options: BootkitOptions): Promise<number> {
     );
   }
   const docker = new DockerClient({ socketPath: options.socketPath });
+  options.reportState?.({ phase: 'waiting', image });
   await waitForEngine(docker);
   const wanted = workerContainer(image, settings);
 
   const existing = await docker.inspectContainer(WORKER_CONTAINER_NAME);
   if (existing?.State.Running === true && isSameWorker(existing, wanted)) {
     log.info('adopting the running worker container', { container: WORKER_CONTAINER_NAME, image });
+    options.reportState?.({ phase: 'running', image, container: existing.Id.slice(0, 12) });
   } else {
+    options.reportState?.({ phase: 'pulling', image });
     await pullImage(docker, image, settings, log);
+    options.reportState?.({ phase: 'starting', image });
     if (await docker.removeContainer(WORKER_CONTAINER_NAME)) {
       log.info('removed the existing worker container', { container: WORKER_CONTAINER_NAME });
     }
@@ -114,6 +135,7 @@ async function runCycle(options: BootkitOptions): Promise<number> {
     const failure = await stoppedReason(docker, 'stopped right after start');
     if (failure !== undefined) throw new CycleError(failure);
     log.info('the worker container is running', { container: WORKER_CONTAINER_NAME });
+    options.reportState?.({ phase: 'running', image, container: id.slice(0, 12) });
   }
 
   const startedAt = Date.now();
@@ -122,6 +144,7 @@ async function runCycle(options: BootkitOptions): Promise<number> {
     const stopped = await stoppedReason(docker, 'stopped');
     if (stopped !== undefined) {
       log.error(stopped, { ran_ms: Date.now() - startedAt });
+      options.reportState?.({ phase: 'failing', image, error: stopped });
       return Date.now() - startedAt;
     }
   }

@@ -74,6 +74,22 @@ export function writeOnce(path: string, data: Uint8Array): number {
   return Math.min(n, 0);
 }
 
+/** Linux's O_NOCTTY (the same on x86_64 and arm64); qjs's `os` does not export it. */
+const O_NOCTTY = 0o400;
+
+/**
+ * Writes `data` to a terminal device without making it this process's controlling terminal (a
+ * service is a session leader without one, and a plain open would acquire it). Returns 0 or
+ * `-errno`; never throws.
+ */
+export function writeTerminal(path: string, data: Uint8Array): number {
+  const fd = os.open(path, os.O_WRONLY | O_NOCTTY);
+  if (fd < 0) return fd;
+  const result = writeAll(fd, data);
+  os.close(fd);
+  return result;
+}
+
 /** `mkdir -p`: creates `path` and its missing parents with `mode`. */
 export function mkdirp(path: string, mode = 0o755): void {
   if (isDirectory(path)) return;
