@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
 import { type TarEntry, writeTar } from '../formats/tar-write.ts';
 import { type Tree, type TreeNode, treePath } from '../tree/tree.ts';
 import { chainIds, crc64Iso, dockerImageStore, storeEntries } from './docker-store.ts';
@@ -236,4 +237,22 @@ test('entries climbing out of the layer are refused', () => {
       dockerImageStore([{ configBytes: config([bad.diffId]), layers: [bad], names: [], label: 'bad/image' }]),
     /Cannot embed bad\/image: a layer entry "\.\.\/escape" climbs above its root/,
   );
+});
+
+test('extended attributes (file capabilities) cannot ride in cpio: the files are named', async () => {
+  const pack = tarStream.pack();
+  pack.entry(
+    { name: 'usr/bin/ping', mode: 0o755, pax: { 'SCHILY.xattr.security.capability': 'cap' } },
+    'ELF',
+  );
+  pack.entry({ name: 'usr/bin/plain', mode: 0o755 }, 'ELF');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  const tar = new Uint8Array(Buffer.concat(chunks));
+  const diffId = sha256(tar);
+  const store = dockerImageStore([
+    { configBytes: config([diffId]), layers: [{ tar, diffId }], names: [], label: 'x' },
+  ]);
+  assert.deepEqual(store.droppedXattrs, ['/usr/bin/ping (security.capability)']);
 });
