@@ -3,24 +3,24 @@
  * and read as cpio), for tests that check what a spec put into the image.
  */
 import { readFile } from 'node:fs/promises';
-import { readInitramfs } from '../../src/build/initramfs/early-boot.ts';
-import { decompress } from '../../src/formats/compress.ts';
-import { type CpioEntry, readCpio } from '../../src/formats/cpio.ts';
+import { osEntries, readInitramfs } from '../../src/build/initramfs/early-boot.ts';
+import type { CpioEntry } from '../../src/formats/cpio.ts';
 
 export const S_IFMT = 0o170000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
 
-/** Path (without a leading "/") → entry, over all payloads of the initramfs at `path`. */
+/**
+ * Path (without a leading "/") → entry, over everything /init puts into the OS: the payloads'
+ * entries, files stored as payloads of their own, and the files handed over from the early
+ * archive.
+ */
 export async function osFiles(path: string): Promise<Map<string, CpioEntry>> {
-  const { payloads } = await readInitramfs(await readFile(path));
   const entries = new Map<string, CpioEntry>();
-  for (const payload of payloads) {
-    for (const entry of readCpio(await decompress(payload.compressed))) {
-      // A hard-link group carries its data once, on one of its names: keep the entry with data.
-      const known = entries.get(entry.name);
-      if (known === undefined || known.data.byteLength === 0) entries.set(entry.name, entry);
-    }
+  for (const entry of await osEntries(await readInitramfs(await readFile(path)))) {
+    // A hard-link group carries its data once, on one of its names: keep the entry with data.
+    const known = entries.get(entry.name);
+    if (known === undefined || known.data.byteLength === 0) entries.set(entry.name, entry);
   }
   return entries;
 }
