@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/build/initramfs/early-boot.ts';
-import { decompress } from '../src/formats/compress.ts';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
 import { zstdFrameEnd } from '../src/formats/zstd-frames.ts';
 import { dirNode, fileNode, type TreeNode, type TreePath, treePath } from '../src/tree/tree.ts';
@@ -30,58 +29,92 @@ function listing(dir: string): string[] {
     .sort();
 }
 
-test('the early archive alone unpacks every payload exactly as GNU cpio does', {
+/** SHA-256 of every regular file, by path. */
+function sums(dir: string): string[] {
+  return execFileSync('sh', ['-c', 'find . -type f -print0 | xargs -0 sha256sum'], {
+    cwd: dir,
+    maxBuffer: 1 << 26,
+  })
+    .toString()
+    .split('\n')
+    .filter((line) => line !== '')
+    .sort();
+}
+
+test('/init, run in a chroot of the early archive, unpacks the OS as GNU cpio and zstd do', {
   timeout: 15 * 60_000,
 }, async () => {
   assert.equal(process.getuid?.(), 0, 'this test runs as root (chroot, file owners); CI does');
   const image = await buildDefaultOs('x86_64');
-  const { early, payloads } = await readInitramfs(await readFile(join(image.outDir, 'initramfs-x86_64')));
+  const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
+  const { early, payloads, index, handover } = await readInitramfs(initramfs);
   const work = await mkdtemp(join(tmpdir(), 'hook-early-'));
   const root = join(work, 'early');
+  const carrier = join(work, 'carrier');
   const reference = join(work, 'reference');
-  await mkdir(root);
-  await mkdir(reference);
+  for (const dir of [root, carrier, reference]) await mkdir(dir);
   assert.ok(early.some((e) => e.name === 'usr/bin/zstd'));
-  // The early archive unpacked by GNU cpio: a root holding nothing but what /init has.
-  const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
-  const frame = initramfs.subarray(0, zstdFrameEnd(initramfs, 0).offset);
-  execFileSync('sh', ['-c', 'zstd -dc | cpio -i -d -m --quiet --no-absolute-filenames'], {
-    cwd: root,
-    input: frame,
-  });
-  await mkdir(join(root, PAYLOAD_DIR));
-  let index = '';
-  for (const payload of payloads) {
-    await writeFile(join(root, PAYLOAD_DIR, payload.file), payload.compressed);
-    const bytes = (await decompress(payload.compressed)).byteLength;
-    index += `${payload.file} ${bytes} zstd\n`;
-    execFileSync('sh', ['-c', 'zstd -dc | cpio -i -d -m -u --quiet'], {
-      cwd: reference,
-      input: payload.compressed,
+  assert.ok(
+    payloads.some((p) => p.carrier !== undefined),
+    'some payloads are single files',
+  );
+  assert.ok(handover.includes('usr/bin/busybox'), 'busybox is handed over, not carried twice');
+  // What the kernel does: the early archive, then the uncompressed carrier, unpacked by GNU cpio.
+  const earlyEnd = zstdFrameEnd(initramfs, 0).offset;
+  const carrierBytes = initramfs.subarray(earlyEnd + ((4 - (earlyEnd % 4)) % 4));
+  for (const dir of [root, carrier]) {
+    execFileSync('sh', ['-c', 'zstd -dc | cpio -i -d -m --quiet --no-absolute-filenames'], {
+      cwd: dir,
+      input: initramfs.subarray(0, earlyEnd),
+    });
+    execFileSync('cpio', ['-i', '-d', '-m', '--quiet', '--no-absolute-filenames'], {
+      cwd: dir,
+      input: carrierBytes,
       maxBuffer: 1 << 20,
     });
   }
-  await writeFile(join(root, PAYLOAD_INDEX), index);
-  // The unpack loop of osie/early/init.sh, run by the early archive's own busybox and zstd.
-  execFileSync(
-    'chroot',
-    [
-      root,
-      '/usr/bin/busybox',
-      'sh',
-      '-c',
-      'set -o pipefail; cd /sysroot && while read -r f b k; do /usr/bin/zstd -dcq "/payload/$f" | /usr/bin/busybox cpio -i -d -m -u 2>/dev/null || exit 1; done < /payload/index',
-    ],
-    { stdio: 'inherit' },
-  );
+  // The reference, made by the host's own tools from the same carrier: GNU cpio for the archives,
+  // the host's zstd for the single files (it gives each the mode, owner and time of its payload).
+  for (const line of index.trim().split('\n')) {
+    const [kind, , name] = line.split(' ');
+    if (kind === 'cpio') {
+      execFileSync(
+        'sh',
+        ['-c', `zstd -dc "${join(carrier, PAYLOAD_DIR, name ?? '')}" | cpio -i -d -m -u --quiet`],
+        {
+          cwd: reference,
+        },
+      );
+    } else if (kind === 'file') {
+      execFileSync('zstd', ['-dqf', '--output-dir-mirror', reference, '--', `${name}.zst`], {
+        cwd: join(carrier, PAYLOAD_DIR, 'files'),
+      });
+    } else if (kind === 'early') {
+      execFileSync('cp', ['-a', join(carrier, name ?? ''), join(reference, name ?? '')]);
+    }
+  }
+  // The real /init, not as PID 1: it unpacks into /sysroot with the early archive's busybox and
+  // zstd, in a root holding nothing else, and exits.
+  execFileSync('chroot', [root, '/init'], { stdio: 'inherit' });
   const ours = listing(join(root, 'sysroot'));
   const theirs = listing(reference);
-  assert.ok(theirs.length > 3000, `only ${theirs.length} entries`);
-  assert.deepEqual(ours, theirs, 'busybox cpio in the chroot gives the tree GNU cpio gives');
+  assert.ok(theirs.length > 2000, `only ${theirs.length} entries`);
+  assert.deepEqual(ours, theirs, '/init in the chroot gives the tree GNU cpio and zstd give');
+  assert.deepEqual(sums(join(root, 'sysroot')), sums(reference), 'every file has the same bytes');
   assert.ok(
     ours.some((line) => /^f 4755 0:0 \d+ {2}usr\/bin\/mount$/.test(line)),
     'setuid programs keep their mode',
   );
+  assert.ok(
+    ours.some((line) => /^f 755 0:0 \d+ {2}usr\/sbin\/dockerd$/.test(line)),
+    'a file payload gets the mode of its carrier entry',
+  );
+  // Each payload was deleted once unpacked: RAM never held the OS twice.
+  const left = execFileSync('find', [join(root, PAYLOAD_DIR), '-type', 'f'])
+    .toString()
+    .trim()
+    .split('\n');
+  assert.deepEqual(left, [join(root, PAYLOAD_INDEX)], 'only the index is left in /payload');
 });
 
 test('a failing early boot says why on the console and leaves a working shell', {
@@ -91,15 +124,18 @@ test('a failing early boot says why on the console and leaves a working shell', 
   const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
   const { payloads, index } = await readInitramfs(initramfs);
   const earlyEnd = zstdFrameEnd(initramfs, 0).offset;
-  // Same early archive; the second payload cut in half, as a failed download would leave it.
-  const broken = payloads.map((p, i) =>
-    i === 1 ? { ...p, compressed: p.compressed.subarray(0, p.compressed.byteLength >> 1) } : p,
+  // Same early archive; a chunk of the OS cut in half, as a failed download would leave it.
+  const victim = payloads.find((p) => /^\d+-base/.test(p.file));
+  assert.ok(victim, 'a base chunk');
+  const broken = payloads.map((p) =>
+    p === victim ? { ...p, compressed: p.compressed.subarray(0, p.compressed.byteLength >> 1) } : p,
   );
   const carrier: Array<[TreePath, TreeNode]> = [
     [treePath(PAYLOAD_DIR), dirNode(0o700)],
+    [treePath(`${PAYLOAD_DIR}/files`), dirNode(0o700)],
     ...broken.map((p): [TreePath, TreeNode] => [
       treePath(`${PAYLOAD_DIR}/${p.file}`),
-      fileNode(p.compressed),
+      fileNode(p.compressed, p.carrier?.mode ?? 0o600, p.carrier?.uid ?? 0, p.carrier?.gid ?? 0),
     ]),
     [treePath(PAYLOAD_INDEX), fileNode(index)],
   ];
@@ -123,15 +159,11 @@ test('a failing early boot says why on the console and leaves a working shell', 
     { outDir: work, arch: 'x86_64', memoryMiB: 1024, logFile: join(work, 'console.log') },
     async (vm) => {
       const message = await vm.waitFor(/hookos-init: early boot failed: ([^\n]*)/, { timeoutMs: 5 * 60_000 });
-      assert.match(message[1] ?? '', new RegExp(`unpacking /payload/${payloads[1]?.file} failed`));
+      assert.match(message[1] ?? '', new RegExp(`unpacking /payload/${victim.file} failed`));
       await vm.waitFor(/a busybox shell follows/, { timeoutMs: 60_000 });
       const shell = await vm.run('echo alive; busybox ls /payload', { timeoutMs: 60_000 });
       assert.match(shell.output, /^alive$/m, 'the shell runs commands');
-      assert.match(
-        shell.output,
-        new RegExp(payloads[1]?.file ?? '-'),
-        'the failed payload is still there to look at',
-      );
+      assert.match(shell.output, new RegExp(victim.file), 'the failed payload is still there to look at');
     },
   );
 });

@@ -72,10 +72,15 @@ test('GNU cpio reads the early archive and every payload of the initramfs', {
       `${path} is in the early archive`,
     );
   }
-  const indexed = index
+  // payload/index: `<kind> <lane> <name> <bytes> <compression>`; `cpio` and `file` lines name
+  // payloads, `early` lines the files /init copies from the early archive into the OS.
+  const lines = index
     .trim()
     .split('\n')
-    .map((line) => line.split(' ')[0]);
+    .map((line) => line.split(' '));
+  const indexed = lines
+    .filter(([kind]) => kind === 'cpio' || kind === 'file')
+    .map(([kind, , name]) => (kind === 'file' ? `files/${name}.zst` : name));
   assert.deepEqual(
     payloads.map((p) => p.file),
     indexed,
@@ -89,17 +94,34 @@ test('GNU cpio reads the early archive and every payload of the initramfs', {
   let total = 0;
   const names = new Set<string>();
   for (const payload of payloads) {
-    const listed = cpioList(payload.compressed, 'zstd -dc');
-    const ours = readCpio(await decompress(payload.compressed)).map((e) => e.name);
-    assert.deepEqual(listed, ours, `${payload.file} lists the same entries`);
-    total += listed.length;
-    for (const name of listed) names.add(name);
+    if (payload.carrier === undefined) {
+      const listed = cpioList(payload.compressed, 'zstd -dc');
+      const ours = readCpio(await decompress(payload.compressed)).map((e) => e.name);
+      assert.deepEqual(listed, ours, `${payload.file} lists the same entries`);
+      total += listed.length;
+      for (const name of listed) names.add(name);
+    } else {
+      // A file payload is one file of the OS: zstd gives back as many bytes as the index says.
+      const name = payload.file.slice('files/'.length, -'.zst'.length);
+      const bytes = execFileSync('zstd', ['-dc'], { input: payload.compressed, maxBuffer: 1 << 28 });
+      const line = lines.find(([kind, , path]) => kind === 'file' && path === name);
+      assert.equal(String(bytes.byteLength), line?.[3], `${payload.file}: its size in the index`);
+      assert.equal(payload.carrier.mode & 0o170000, 0o100000, `${payload.file} is a regular file`);
+      total += 1;
+      names.add(name);
+    }
+  }
+  for (const [kind, , name] of lines) {
+    if (kind !== 'early') continue;
+    assert.ok(name && early.some((e) => e.name === name), `${name} is handed over from the early archive`);
+    names.add(name as string);
   }
   for (const path of [
     'usr/lib/systemd/systemd',
     'usr/sbin/dockerd',
     'usr/bin/qjs',
     'usr/bin/docker',
+    'usr/bin/busybox',
     'etc/os-release',
   ]) {
     assert.ok(names.has(path), `${path} is in the OS payloads`);

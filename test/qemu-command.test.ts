@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { type QemuCommandOptions, qemuCommand } from '../src/qemu/command.ts';
+import { qemuCommand } from '../src/qemu/command.ts';
 import { MonitorClient } from './helpers/qemu/monitor.ts';
 
 async function freePort(): Promise<number> {

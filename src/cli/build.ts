@@ -11,7 +11,7 @@ export function register(program: Command): void {
   program
     .command('build')
     .description(
-      'Build vmlinuz-<arch>, initramfs-<arch>, hook_<arch>.tar.gz, checksum.txt, hook-<arch>.lock and an SPDX SBOM from a spec',
+      'Build vmlinuz-<arch>, initramfs-<arch>, hook_<arch>.tar.gz, hook-<arch>-efi-initrd.iso (and dtbs-aarch64.tar.gz), checksum.txt, hook-<arch>.lock, a size report and an SPDX SBOM from a spec',
     )
     .argument(
       '[spec]',

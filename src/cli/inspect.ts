@@ -20,10 +20,10 @@ import {
   serializeReport,
   UNKNOWN_PACKAGE,
 } from '../build/artifacts/report.ts';
-import { readInitramfs } from '../build/initramfs/early-boot.ts';
+import { payloadEntries, readInitramfs } from '../build/initramfs/early-boot.ts';
 import { HookError } from '../errors.ts';
 import { decompress, detectCompression } from '../formats/compress.ts';
-import { readCpio } from '../formats/cpio.ts';
+import { type CpioEntry, readCpio } from '../formats/cpio.ts';
 import { splitZstdFrames } from '../formats/zstd-frames.ts';
 import { changed, compressedDelta, delta } from '../inspect/diff.ts';
 import { signed, treemapHtml, treemapSvgDocument } from '../inspect/html.ts';
@@ -145,12 +145,11 @@ export async function loadReport(source: InspectSource): Promise<BuildReport> {
 export async function reportFromInitramfs(data: Uint8Array, arch: string): Promise<BuildReport> {
   const segments: ReportSegment[] = [];
   const files: ReportFile[] = [];
-  const add = (name: string, plain: Uint8Array, compressedBytes: number) => {
-    const entries = readCpio(plain);
+  const add = (name: string, entries: CpioEntry[], uncompressedBytes: number, compressedBytes: number) => {
     segments.push({
       name,
       entries: entries.length,
-      uncompressedBytes: plain.byteLength,
+      uncompressedBytes,
       compressedBytes,
       cached: false,
     });
@@ -199,11 +198,14 @@ export async function reportFromInitramfs(data: Uint8Array, arch: string): Promi
     }
     for (const payload of contents.payloads) {
       const name = /^\d+-(.+)\.cpio\.\w+$/.exec(payload.file)?.[1] ?? payload.file;
-      add(name, await decompress(payload.compressed), payload.compressed.byteLength);
+      const { entries, bytes } = await payloadEntries(payload);
+      add(name, entries, bytes, payload.compressed.byteLength);
     }
   } else {
-    for (const [i, part] of splitZstdFrames(data).entries())
-      add(`segment-${i}`, await decompress(part), part.byteLength);
+    for (const [i, part] of splitZstdFrames(data).entries()) {
+      const plain = await decompress(part);
+      add(`segment-${i}`, readCpio(plain), plain.byteLength, part.byteLength);
+    }
   }
   return {
     reportVersion: REPORT_VERSION,

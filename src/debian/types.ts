@@ -1,6 +1,3 @@
-/** Shared shapes of the Debian archive client, the resolver and the fetcher. */
-import type { DebianArch } from '../arch.ts';
-
 /** One stanza of a `Packages` index, with the fields the builder uses parsed out. */
 export interface BinaryPackage {
   name: string;

@@ -61,13 +61,25 @@ test('softdep pre: modules are taken, by name or by alias', () => {
   ]);
 });
 
-test('! excludes what it matches, but never a dependency of a selected module', () => {
+test('! excludes what earlier patterns matched, but never a dependency of a selected module', () => {
   assert.deepEqual(names(selectModules(ALL, ['kernel/drivers/net/ethernet/intel/**', '!igb'])), ['e1000e']);
+  // The last pattern matching a module decides: an include after the exclusion selects again.
   assert.deepEqual(names(selectModules(ALL, ['!e1000e', 'kernel/drivers/net/ethernet/intel/**'])), [
     'dca',
+    'e1000e',
     'i2c_algo_bit',
     'igb',
   ]);
+  assert.deepEqual(
+    names(
+      selectModules(ALL, [
+        'kernel/drivers/net/ethernet/intel/**',
+        '!kernel/drivers/net/ethernet/intel/**',
+        'igb',
+      ]),
+    ),
+    ['dca', 'i2c_algo_bit', 'igb'],
+  );
   assert.deepEqual(names(selectModules(ALL, ['igb', '!dca'])), ['dca', 'i2c_algo_bit', 'igb']);
   assert.deepEqual(names(selectModules(ALL, ['xt_*', '!no_such_module'])), ['xt_mark', 'xt_nat']);
 });

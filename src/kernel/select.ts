@@ -4,9 +4,10 @@
  *
  * A pattern with a `/` is a glob on the path under lib/modules/<ver>/ (`kernel/fs/ext4/*`,
  * `kernel/drivers/net/ethernet/**`); without one it is a module name (`8021q`, `br_netfilter`,
- * `-` and `_` alike) or a glob on names (`xt_*`). `!pattern` removes what earlier-or-later
- * patterns matched; a module needed by a selected one is still taken, since without it the
- * selected one would not load.
+ * `-` and `_` alike) or a glob on names (`xt_*`). `!pattern` removes what earlier patterns
+ * matched; the last pattern matching a module decides, as in .gitignore, so a spec that extends
+ * another can select again what its base excluded. A module needed by a selected one is still
+ * taken, since without it the selected one would not load.
  */
 import picomatch from 'picomatch';
 import { HookError } from '../errors.ts';
@@ -15,15 +16,13 @@ import type { ModuleInfo } from './modinfo.ts';
 
 export function selectModules(all: ModuleInfo[], patterns: string[]): ModuleInfo[] {
   const byName = new Map(all.map((m) => [m.name, m]));
-  const included = new Set<ModuleInfo>();
-  const excluded = new Set<ModuleInfo>();
+  const selected = new Map<ModuleInfo, boolean>();
   for (const raw of patterns) {
     const negated = raw.startsWith('!');
     const pattern = negated ? raw.slice(1) : raw;
-    const matched = matchPattern(all, byName, pattern, !negated);
-    for (const m of matched) (negated ? excluded : included).add(m);
+    for (const m of matchPattern(all, byName, pattern, !negated)) selected.set(m, !negated);
   }
-  const chosen = [...included].filter((m) => !excluded.has(m));
+  const chosen = [...selected].filter(([, chosen]) => chosen).map(([m]) => m);
   const closed = closeOverDependencies(chosen, all, byName);
   return all.filter((m) => closed.has(m));
 }

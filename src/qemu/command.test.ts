@@ -1,11 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MonitorClient } from '../../test/helpers/qemu/monitor.ts';
 import { isHookError } from '../errors.ts';
 import { defaultCmdline, escapeOptionValue, type QemuCommandOptions, qemuCommand } from './command.ts';
 

@@ -11,9 +11,9 @@
  *   `"!<key>"` removes the base's entry with that key: `"!docker-cli"` in `packages`,
  *   `"!etc/motd"` in `files`, `"!ops"` in `users`, `"!usr/share/doc/**"` in `exclude`. A
  *   removal that matches nothing is an error (a typo would otherwise change nothing).
- *   `kernel.modules` only appends: its `!` entries already exclude what earlier entries
- *   selected, base entries included. `image.entrypoint` and `image.cmd` are one command each:
- *   they replace.
+ *   `kernel.modules` only appends: its `!` entries exclude what earlier entries selected, base
+ *   entries included, and a later entry selects again what the base excluded (select.ts).
+ *   `image.entrypoint` and `image.cmd` are one command each: they replace.
  * - Two YAML tags change a rule for one value: `!override` (the child's map or list replaces
  *   the base's whole), `!reset` (the key goes back to its default, as if neither wrote it).
  *

@@ -34,9 +34,9 @@ export interface ReportPackage {
   /** Version 2: compressed bytes, measured or estimated (see compressedMeasured). */
   compressedBytes?: number;
   /**
-   * Version 2: true when the package has a segment of its own holding all its files (the
-   * size of that compressed segment); false when estimated from the ratios of the segments
-   * its files are in.
+   * Version 2: true when every segment holding its files holds no other package's (the sum of
+   * those compressed segments); false when some files are estimated from the ratios of the
+   * segments they share (see packageCompressed).
    */
   compressedMeasured?: boolean;
 }
@@ -145,11 +145,11 @@ export function packagesOf(
 }
 
 /**
- * A package's compressed size. Measured when one segment holds all its files and no other
- * package's (a `package-<name>` segment, made for every package of 8 MiB or more, or the
- * kernel's modules): the size of that compressed segment, cpio headers included. Otherwise
- * each file is estimated at its segment's ratio (compressed / uncompressed bytes), what a
- * byte costs on average there: zstd does not say which input bytes made which output bytes.
+ * A package's compressed size: every segment holding its files and no other package's (a large
+ * file's segment of its own, a chunk of kernel modules) counts as measured, the size of that
+ * compressed segment (cpio headers included); each of its other files is estimated at its
+ * segment's ratio (compressed / uncompressed bytes), what a byte costs on average there: zstd
+ * does not say which input bytes made which output bytes. Measured when nothing was estimated.
  */
 export function packageCompressed(
   name: string,
@@ -157,20 +157,23 @@ export function packageCompressed(
   all: readonly ReportFile[],
   segments: readonly ReportSegment[],
 ): { bytes: number; measured: boolean } {
-  const segment = segments.find((s) => s.name === own[0]?.segment);
-  if (
-    segment !== undefined &&
-    segment.name !== '' &&
-    own.every((f) => f.segment === segment.name) &&
-    all.every((f) => f.segment !== segment.name || f.package === name)
-  ) {
-    return { bytes: segment.compressedBytes, measured: true };
-  }
+  const shared = new Set(all.filter((f) => f.package !== name).map((f) => f.segment));
+  const ownSegments = new Set(own.map((f) => f.segment));
   const ratios = segmentRatios(segments);
-  return {
-    bytes: Math.round(own.reduce((sum, f) => sum + estimateCompressed(f, ratios), 0)),
-    measured: false,
-  };
+  let bytes = 0;
+  let measured = true;
+  for (const segment of segments) {
+    if (segment.name !== '' && ownSegments.has(segment.name) && !shared.has(segment.name)) {
+      bytes += segment.compressedBytes;
+      ownSegments.delete(segment.name);
+    }
+  }
+  for (const file of own) {
+    if (!ownSegments.has(file.segment)) continue;
+    bytes += estimateCompressed(file, ratios);
+    measured = false;
+  }
+  return { bytes: Math.round(bytes), measured };
 }
 
 /** Compressed / uncompressed bytes of each segment. */
