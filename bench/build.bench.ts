@@ -14,9 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
-import type { BuildReport } from '../src/build/artifacts/report.ts';
-import type { LockFile } from '../src/build/lockfile.ts';
 import { casPath, defaultCacheDir } from '../src/debian/cache.ts';
+import type { BuildReport } from '../src/pipeline/artifacts/report.ts';
+import type { LockFile } from '../src/pipeline/lockfile.ts';
 import { createAptSim, hostDebianMirrors } from '../test/helpers/apt-sim.ts';
 import { log, type Row, seconds, timeRow, timeRuns } from './measure.ts';
 

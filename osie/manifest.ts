@@ -2,7 +2,7 @@
  * Everything HookOS adds to the Debian packages, in one place: the bundled programs, the early
  * boot's /init, small scripts, systemd units and drop-ins, the units to enable, static files
  * (osie/files, copied as they are), and the Debian packages all of these cannot run without.
- * The builder places them (src/build/osie.ts); nothing in this file runs inside the OS.
+ * The builder places them (src/pipeline/osie.ts); nothing in this file runs inside the OS.
  */
 
 /**

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { ArtifactInput } from '../src/build/artifacts/input.ts';
-import type { BuiltSegment } from '../src/build/initramfs/segments.ts';
-import type { LockFile } from '../src/build/lockfile.ts';
-import { type PublishedFile, publishSet } from '../src/build/publish.ts';
-import { CHECKSUMMED, stageArtifacts } from '../src/build/stages/artifacts.ts';
 import { gzipDeterministic } from '../src/formats/gzip.ts';
 import { writeTar } from '../src/formats/tar-write.ts';
+import type { ArtifactInput } from '../src/pipeline/artifacts/input.ts';
+import type { BuiltSegment } from '../src/pipeline/initramfs/segments.ts';
+import type { LockFile } from '../src/pipeline/lockfile.ts';
+import { type PublishedFile, publishSet } from '../src/pipeline/publish.ts';
+import { CHECKSUMMED, stageArtifacts } from '../src/pipeline/stages/artifacts.ts';
 import { fileNode, Tree, treePath } from '../src/tree/tree.ts';
 
 /** Stages the artifacts and publishes them into outDir, as the build does. */

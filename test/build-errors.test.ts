@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { build } from '../src/build/pipeline.ts';
-import { silentReporter } from '../src/build/reporter.ts';
 import { isHookError } from '../src/errors.ts';
+import { build } from '../src/pipeline/pipeline.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/spec/${name}`, import.meta.url));

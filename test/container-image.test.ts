@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildContainerImage, publishImage } from '../src/build/container-image.ts';
-import { silentReporter } from '../src/build/reporter.ts';
 import { isHookError } from '../src/errors.ts';
+import { buildContainerImage, publishImage } from '../src/pipeline/container-image.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 
 const run = promisify(execFile);
 const SPEC = new URL('./fixtures/worker/action.yaml', import.meta.url).pathname;

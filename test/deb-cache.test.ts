@@ -19,10 +19,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { contentOrigin } from '../src/build/cache/content-origin.ts';
-import { prefetchDebs, readDebCached } from '../src/build/cache/deb-cache.ts';
 import type { Deb } from '../src/debian/deb.ts';
 import { HookError } from '../src/errors.ts';
+import { contentOrigin } from '../src/pipeline/cache/content-origin.ts';
+import { prefetchDebs, readDebCached } from '../src/pipeline/cache/deb-cache.ts';
 import { testDeb } from './fixtures/formats/test-debs.ts';
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');

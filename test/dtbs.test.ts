@@ -10,9 +10,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createContext } from '../src/build/context.ts';
-import { readLock } from '../src/build/lockfile.ts';
-import { silentReporter } from '../src/build/reporter.ts';
+import { createContext } from '../src/pipeline/context.ts';
+import { readLock } from '../src/pipeline/lockfile.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
 
 const sh = (command: string, args: string[], cwd?: string) =>

@@ -9,9 +9,9 @@ import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/build/initramfs/early-boot.ts';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
 import { zstdFrameEnd } from '../src/formats/zstd-frames.ts';
+import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/pipeline/initramfs/early-boot.ts';
 import { dirNode, fileNode, type TreeNode, type TreePath, treePath } from '../src/tree/tree.ts';
 import { withBootedOs } from './helpers/boot.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';

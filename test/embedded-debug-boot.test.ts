@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { build } from '../src/build/pipeline.ts';
-import { silentReporter } from '../src/build/reporter.ts';
+import { build } from '../src/pipeline/pipeline.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 import { withBootedOs } from './helpers/boot.ts';
 import { freePort, startRegistry } from './helpers/registry.ts';
 import {
@@ -161,7 +161,7 @@ test('extends: default + an embedded worker image + --debug: no registry at boot
       const { stdout: saved } = await ssh(
         [
           `printf 'GET /images/${workerName}/get HTTP/1.0\\r\\n\\r\\n' | socat -,ignoreeof UNIX-CONNECT:/var/run/docker.sock >/tmp/save.http`,
-          `n=$(grep -a -n -m1 "^$(printf '\\r')\$" /tmp/save.http | cut -d: -f1)`,
+          `n=$(grep -a -n -m1 "^$(printf '\\r')$" /tmp/save.http | cut -d: -f1)`,
           `tail -n +$((n + 1)) /tmp/save.http | tar -xO blobs/sha256/${diffId.slice(7)} | sha256sum`,
         ].join(' && '),
       );

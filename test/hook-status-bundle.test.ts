@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { QJS_FLAGS } from '../osie/manifest.ts';
 import { qjsRuntime } from '../osie/test-runner/runtime.ts';
-import { osieFiles } from '../src/build/osie.ts';
+import { osieFiles } from '../src/pipeline/osie.ts';
 
 const run = promisify(execFile);
 

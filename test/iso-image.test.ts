@@ -11,17 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Arch } from '../src/arch.ts';
+import { fetchPackages } from '../src/debian/fetch.ts';
+import { mirrorForSuite } from '../src/debian/load-indexes.ts';
 import {
   BOOT_LOADER_SOURCES,
   type BootLoaderRole,
   bootLoaderPackageNames,
   fetchBootLoaders,
-} from '../src/build/artifacts/boot-loaders.ts';
-import { buildIso } from '../src/build/artifacts/iso.ts';
-import { createContext } from '../src/build/context.ts';
-import { silentReporter } from '../src/build/reporter.ts';
-import { fetchPackages } from '../src/debian/fetch.ts';
-import { mirrorForSuite } from '../src/debian/load-indexes.ts';
+} from '../src/pipeline/artifacts/boot-loaders.ts';
+import { buildIso } from '../src/pipeline/artifacts/iso.ts';
+import { createContext } from '../src/pipeline/context.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 
 const MACHINE = { x86_64: 0x8664, aarch64: 0xaa64 };
 const DEFAULT_LOADER = { x86_64: '\\grubx64.efi', aarch64: '\\grubaa64.efi' };

@@ -6,15 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Arch } from '../src/arch.ts';
-import type { BootLoaderFiles } from '../src/build/artifacts/boot-loaders.ts';
+import { isHookError } from '../src/errors.ts';
+import type { BootLoaderFiles } from '../src/pipeline/artifacts/boot-loaders.ts';
 import {
   type BuiltIso,
   buildIso,
   findAll,
   ISO_MAGIC_STRING,
   type IsoInput,
-} from '../src/build/artifacts/iso.ts';
-import { isHookError } from '../src/errors.ts';
+} from '../src/pipeline/artifacts/iso.ts';
 import { fullReads, SMEE_BUFFER, smeeCopy, smeePatch, smeePatchBuffer } from './helpers/smee.ts';
 
 // Synthetic boot loaders and OS (the real ones: test/iso-image.test.ts and test/iso-boot.test.ts);

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parse } from 'yaml';
-import { readDebCached } from '../src/build/cache/deb-cache.ts';
-import { installKernel } from '../src/build/stages/kernel.ts';
 import { defaultCacheDir } from '../src/debian/cache.ts';
 import { type DebEntry, readDebControl } from '../src/debian/deb.ts';
 import { decompressXzBatch } from '../src/formats/compress.ts';
 import { type ModuleSource, selectModulesLazily } from '../src/kernel/lazy-modules.ts';
 import { type ModuleInfo, readModuleInfo } from '../src/kernel/modinfo.ts';
 import { selectModules } from '../src/kernel/select.ts';
+import { readDebCached } from '../src/pipeline/cache/deb-cache.ts';
+import { installKernel } from '../src/pipeline/stages/kernel.ts';
 import { Tree } from '../src/tree/tree.ts';
 
 const MODULES = /^(?:usr\/)?lib\/modules\/[^/]+\/(.+\.ko(?:\.xz)?)$/;

@@ -9,14 +9,14 @@ import { mkdir, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readInitramfs } from '../src/build/initramfs/early-boot.ts';
-import type { LockFile } from '../src/build/lockfile.ts';
-import { build } from '../src/build/pipeline.ts';
-import { silentReporter } from '../src/build/reporter.ts';
 import { defaultCacheDir } from '../src/debian/cache.ts';
 import { decompress } from '../src/formats/compress.ts';
 import { readCpio } from '../src/formats/cpio.ts';
 import { splitZstdFrames, zstdFrameEnd } from '../src/formats/zstd-frames.ts';
+import { readInitramfs } from '../src/pipeline/initramfs/early-boot.ts';
+import type { LockFile } from '../src/pipeline/lockfile.ts';
+import { build } from '../src/pipeline/pipeline.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
 
 const ARTIFACTS = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz'];

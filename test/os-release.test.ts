@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { osRelease, osReleaseValue } from '../src/build/stages/configure.ts';
 import { isHookError } from '../src/errors.ts';
+import { osRelease, osReleaseValue } from '../src/pipeline/stages/configure.ts';
 
 /** The variables a POSIX shell sees after sourcing `text`, for the given names. */
 function sourced(text: string, names: string[]): Record<string, string> {

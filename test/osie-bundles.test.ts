@@ -15,9 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FakeDockerEngine } from '../osie/bootkit/fake-docker-engine.ts';
+import { qjsBuildOptions } from '../osie/bundle-options.ts';
 import { OSIE_ENABLED_UNITS, OSIE_REQUIRED_PACKAGES, QJS_FLAGS } from '../osie/manifest.ts';
 import { qjsRuntime } from '../osie/test-runner/runtime.ts';
-import { osieFiles, qjsBuildOptions } from '../src/build/osie.ts';
+import { osieFiles } from '../src/pipeline/osie.ts';
 import { parseInstallSection } from '../src/rootfs/systemd-units.ts';
 import { loadSpec } from '../src/specfile/load.ts';
 

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from '../src/build/pipeline.ts';
-import { silentReporter } from '../src/build/reporter.ts';
+import { build } from '../src/pipeline/pipeline.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
 import { startRegistry } from './helpers/registry.ts';
 
 const execFileAsync = promisify(execFile);

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { Arch } from '../src/arch.ts';
-import { readDebCached } from '../src/build/cache/deb-cache.ts';
-import { createContext } from '../src/build/context.ts';
-import { silentReporter } from '../src/build/reporter.ts';
-import { fetchLocked } from '../src/build/stages/fetch.ts';
-import { resolvePackages } from '../src/build/stages/resolve.ts';
+import { readDebCached } from '../src/pipeline/cache/deb-cache.ts';
+import { createContext } from '../src/pipeline/context.ts';
+import { silentReporter } from '../src/pipeline/reporter.ts';
+import { fetchLocked } from '../src/pipeline/stages/fetch.ts';
+import { resolvePackages } from '../src/pipeline/stages/resolve.ts';
 import { checkModulePatterns, modulePathsOf } from '../src/specfile/checks.ts';
 import { parseSpec, SpecError } from '../src/specfile/load.ts';
 

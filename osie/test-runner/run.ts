@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { qjsBuildOptions } from '../../src/build/osie.ts';
+import { qjsBuildOptions } from '../bundle-options.ts';
 import { QJS_FLAGS } from '../manifest.ts';
 import { type QjsRuntime, qjsRuntime } from './runtime.ts';
 

@@ -1,7 +1,7 @@
 /** `hook build`: builds the OS artifacts from hook.yaml (or the built-in default spec). */
 import type { Command } from 'commander';
 import { archOption } from '../arch.ts';
-import { build } from '../build/pipeline.ts';
+import { build } from '../pipeline/pipeline.ts';
 import { loadSpec } from '../specfile/load.ts';
 import { specJson, specYaml } from '../specfile/show.ts';
 import { formatSize } from '../util/size.ts';

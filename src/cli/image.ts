@@ -1,8 +1,8 @@
 /** `hook image build`: a container image from Debian packages and files, pushed and/or as an OCI layout. */
 import type { Command } from 'commander';
 import { type Arch, archOption } from '../arch.ts';
-import { buildContainerImage, publishImage } from '../build/container-image.ts';
 import { HookError } from '../errors.ts';
+import { buildContainerImage, publishImage } from '../pipeline/container-image.ts';
 import { formatSize } from '../util/size.ts';
 import { readPasswordStdin } from './password.ts';
 import { createReporter } from './reporter.ts';

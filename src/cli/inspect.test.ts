@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { serializeReport } from '../build/artifacts/report.ts';
 import { imageModel } from '../inspect/model.ts';
 import { reportOf } from '../inspect/testing.ts';
+import { serializeReport } from '../pipeline/artifacts/report.ts';
 import { DEFAULT_SPEC_FILE } from '../specfile/load.ts';
 import { formatReport, loadReport, locateBuild, topOption } from './inspect.ts';
 import { createProgram, main } from './main.ts';

@@ -9,6 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ARCHES, type Arch, archOption, parseArch } from '../arch.ts';
+import { HookError } from '../errors.ts';
+import { decompress, detectCompression } from '../formats/compress.ts';
+import { type CpioEntry, readCpio } from '../formats/cpio.ts';
+import { splitZstdFrames } from '../formats/zstd-frames.ts';
+import { changed, compressedDelta, delta } from '../inspect/diff.ts';
+import { signed, treemapHtml, treemapSvgDocument } from '../inspect/html.ts';
+import { type ImageModel, imageModel } from '../inspect/model.ts';
 import {
   type BuildReport,
   GENERATED,
@@ -19,15 +26,8 @@ import {
   type ReportSegment,
   serializeReport,
   UNKNOWN_PACKAGE,
-} from '../build/artifacts/report.ts';
-import { payloadEntries, readInitramfs } from '../build/initramfs/early-boot.ts';
-import { HookError } from '../errors.ts';
-import { decompress, detectCompression } from '../formats/compress.ts';
-import { type CpioEntry, readCpio } from '../formats/cpio.ts';
-import { splitZstdFrames } from '../formats/zstd-frames.ts';
-import { changed, compressedDelta, delta } from '../inspect/diff.ts';
-import { signed, treemapHtml, treemapSvgDocument } from '../inspect/html.ts';
-import { type ImageModel, imageModel } from '../inspect/model.ts';
+} from '../pipeline/artifacts/report.ts';
+import { payloadEntries, readInitramfs } from '../pipeline/initramfs/early-boot.ts';
 import { loadSpec, specOutputDir } from '../specfile/load.ts';
 import { writeAtomically } from '../util/atomic-write.ts';
 import { formatSize } from '../util/size.ts';

@@ -3,8 +3,9 @@
  * (CI, pipes) plain lines, one per finished stage. Messages go to stderr so stdout stays
  * clean for results and `--json`.
  */
-import type { Reporter } from '../build/reporter.ts';
+
 import { redactSecrets } from '../errors.ts';
+import type { Reporter } from '../pipeline/reporter.ts';
 
 export type { Reporter };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BuildReport, ReportFile } from '../build/artifacts/report.ts';
+import type { BuildReport, ReportFile } from '../pipeline/artifacts/report.ts';
 import { changed, compressedDelta, delta, diffReports, fileKey, isChanged } from './diff.ts';
 import { groupOf } from './groups.ts';
 import { reportOf } from './testing.ts';

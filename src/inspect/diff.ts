@@ -8,7 +8,7 @@ import {
   estimateCompressed,
   type ReportFile,
   segmentRatios,
-} from '../build/artifacts/report.ts';
+} from '../pipeline/artifacts/report.ts';
 import { groupOf, groupOfPackage } from './groups.ts';
 
 /** A size in one report: uncompressed bytes, and compressed bytes when the report has them. */

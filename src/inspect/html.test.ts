@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BuildReport, ReportFile } from '../build/artifacts/report.ts';
+import type { BuildReport, ReportFile } from '../pipeline/artifacts/report.ts';
 import { formatSize } from '../util/size.ts';
 import { GROUPS, groupLegend, groupOf, groupOfPackage } from './groups.ts';
 import { changeColor, esc, mix, treemapHtml, treemapSvg, treemapSvgDocument } from './html.ts';

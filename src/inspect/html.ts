@@ -4,7 +4,7 @@
  * in a self-contained HTML page (inline CSS, no script, no external asset) or a standalone
  * SVG. Every rectangle has a <title> (the browser's tooltip) with its sizes.
  */
-import { UNKNOWN_PACKAGE } from '../build/artifacts/report.ts';
+import { UNKNOWN_PACKAGE } from '../pipeline/artifacts/report.ts';
 import { formatSize } from '../util/size.ts';
 import { type Change, changed, compressedDelta, delta, isChanged } from './diff.ts';
 import { groupLegend } from './groups.ts';

@@ -3,7 +3,12 @@
  * size, its compressed size and, against an older report, its change. Built from a build
  * report (any version) by pure functions.
  */
-import { type BuildReport, estimateCompressed, GENERATED, segmentRatios } from '../build/artifacts/report.ts';
+import {
+  type BuildReport,
+  estimateCompressed,
+  GENERATED,
+  segmentRatios,
+} from '../pipeline/artifacts/report.ts';
 import { type Change, diffReports, fileKey, type ReportDiff } from './diff.ts';
 import { type GroupRule, groupLegend, groupOf, groupOfPackage } from './groups.ts';
 

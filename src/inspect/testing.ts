@@ -1,5 +1,5 @@
 /** Reports for the unit tests of hook inspect (imported by tests only). */
-import { type BuildReport, packagesOf, type ReportFile } from '../build/artifacts/report.ts';
+import { type BuildReport, packagesOf, type ReportFile } from '../pipeline/artifacts/report.ts';
 
 /** A version-2 report from files and segment sizes, as buildReport makes it. */
 export function reportOf(

@@ -11,8 +11,8 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARCHES, type Arch } from '../arch.ts';
-import { currentSetDir } from '../build/publish.ts';
 import { HookError } from '../errors.ts';
+import { currentSetDir } from '../pipeline/publish.ts';
 import {
   type ArchArtifact,
   type ArtifactFile,

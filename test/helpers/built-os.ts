@@ -6,8 +6,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Arch } from '../../src/arch.ts';
-import { type BuildResult, build } from '../../src/build/pipeline.ts';
-import { silentReporter } from '../../src/build/reporter.ts';
+import { type BuildResult, build } from '../../src/pipeline/pipeline.ts';
+import { silentReporter } from '../../src/pipeline/reporter.ts';
 
 const builds = new Map<string, Promise<BuildResult>>();
 

@@ -3,8 +3,8 @@
  * and read as cpio), for tests that check what a spec put into the image.
  */
 import { readFile } from 'node:fs/promises';
-import { osEntries, readInitramfs } from '../../src/build/initramfs/early-boot.ts';
 import type { CpioEntry } from '../../src/formats/cpio.ts';
+import { osEntries, readInitramfs } from '../../src/pipeline/initramfs/early-boot.ts';
 
 export const S_IFMT = 0o170000;
 export const S_IFREG = 0o100000;

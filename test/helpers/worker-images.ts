@@ -17,10 +17,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { buildContainerImage } from '../../src/build/container-image.ts';
-import { type BuildResult, build } from '../../src/build/pipeline.ts';
-import { silentReporter } from '../../src/build/reporter.ts';
 import { type OciImage, pushImage } from '../../src/oci/image.ts';
+import { buildContainerImage } from '../../src/pipeline/container-image.ts';
+import { type BuildResult, build } from '../../src/pipeline/pipeline.ts';
+import { silentReporter } from '../../src/pipeline/reporter.ts';
 import type { Vm } from './qemu/vm.ts';
 import { freePort } from './registry.ts';
 

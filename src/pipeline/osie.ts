@@ -7,11 +7,12 @@
  *
  * Output is byte-identical across runs: esbuild is deterministic and the working directory is
  * fixed to the repository root, so the path comments in the bundles do not depend on where the
- * build runs. The osie tests are bundled by the same settings (osie/test-runner).
+ * build runs. The osie tests are bundled by the same settings (osie/bundle-options.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { build } from 'esbuild';
+import { qjsBuildOptions } from '../../osie/bundle-options.ts';
 import {
   OSIE_BUNDLES,
   OSIE_ENABLED_UNITS,
@@ -25,36 +26,6 @@ import { HookError } from '../errors.ts';
 import { REPO_ROOT } from '../repo.ts';
 
 export { OSIE_ENABLED_UNITS };
-
-/**
- * QuickJS 2025-04-26 implements ES2023 (checked with qjs: class fields and static blocks, `??=`,
- * regexp match indices, Array.prototype.findLast, Object.hasOwn); of ES2024 it lacks the regexp
- * `v` flag, Set methods and Array.fromAsync, so esbuild must not assume more than ES2023.
- */
-export const QJS_TARGET = 'es2023';
-
-/** esbuild settings for code that runs on qjs (services, the docker command, osie tests). */
-export function qjsBuildOptions(entry: string, alias: Record<string, string> = {}): BuildOptions {
-  return {
-    absWorkingDir: REPO_ROOT,
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'neutral',
-    // `neutral` resolves no package fields by default; fast-check (tests) ships both.
-    mainFields: ['module', 'main'],
-    target: QJS_TARGET,
-    format: 'esm',
-    alias: { 'quickjs:os': 'os', 'quickjs:std': 'std', ...alias },
-    external: ['os', 'std'],
-    minify: false,
-    legalComments: 'none',
-    charset: 'utf8',
-    sourcemap: false,
-    write: false,
-    logLevel: 'silent',
-    outfile: 'out.js',
-  };
-}
 
 export interface OsieFile {
   data: Uint8Array;

@@ -15,14 +15,7 @@
 import type { Arch } from '../../arch.ts';
 import { gzipDeterministic } from '../../formats/gzip.ts';
 import { type TarEntry, writeTar } from '../../formats/tar-write.ts';
-import { type Artifact, type ArtifactInput, byteLength } from './input.ts';
-
-/** One device tree (or overlay): its path below the kernel package's DTB folder. */
-export interface DtbFile {
-  /** `allwinner/sun50i-a64-pine64.dtb`: no leading slash, no `..`. */
-  path: string;
-  data: Uint8Array;
-}
+import { type Artifact, type ArtifactInput, byteLength, type DtbFile } from './input.ts';
 
 export function dtbsArchiveName(arch: Arch): string {
   return `dtbs-${arch}.tar.gz`;

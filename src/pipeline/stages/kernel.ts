@@ -24,7 +24,7 @@ import {
 import type { Ownership } from '../../rootfs/install.ts';
 import { checkModulePatterns, modulePathsOf } from '../../specfile/checks.ts';
 import { fileNode, type Tree, type TreePath, treePath } from '../../tree/tree.ts';
-import type { DtbFile } from '../artifacts/dtbs.ts';
+import type { DtbFile } from '../artifacts/input.ts';
 import { readDebCached } from '../cache/deb-cache.ts';
 import type { BuildContext } from '../context.ts';
 import type { LockEntry, LockFile } from '../lockfile.ts';

@@ -1,6 +1,6 @@
 /**
  * How the build tells what it is doing. The pipeline only knows this interface; the CLI
- * implements it for terminals and CI (src/build/reporter.ts), tests use silentReporter.
+ * implements it for terminals and CI (src/cli/reporter.ts), tests use silentReporter.
  */
 export interface Reporter {
   /** Starts a stage; returns a function that ends it with an optional summary. */

@@ -5,8 +5,8 @@ import { readTar } from '../../formats/tar-read.ts';
 import { Tree } from '../../tree/tree.ts';
 import type { LockFile } from '../lockfile.ts';
 import { bundleArtifact } from './bundle.ts';
-import { type DtbFile, dtbsArtifact } from './dtbs.ts';
-import type { ArtifactInput } from './input.ts';
+import { dtbsArtifact } from './dtbs.ts';
+import type { ArtifactInput, DtbFile } from './input.ts';
 
 const lock: LockFile = {
   lockfileVersion: 1,

@@ -5,7 +5,13 @@ import type { Tree } from '../../tree/tree.ts';
 import type { BuiltSegment } from '../initramfs/segments.ts';
 import type { LockFile } from '../lockfile.ts';
 import type { BootLoaderFiles } from './boot-loaders.ts';
-import type { DtbFile } from './dtbs.ts';
+
+/** One device tree (or overlay): its path below the kernel package's DTB folder. */
+export interface DtbFile {
+  /** `allwinner/sun50i-a64-pine64.dtb`: no leading slash, no `..`. */
+  path: string;
+  data: Uint8Array;
+}
 
 export interface ArtifactInput {
   arch: Arch;
