@@ -28,10 +28,10 @@ const RUNS = 3;
 const MB = 1e6;
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
-async function hookBuild(spec: string, outDir: string, cacheDir: string): Promise<void> {
+async function hookBuild(spec: string, outDir: string, cacheDir: string, ...extra: string[]): Promise<void> {
   await run(
     process.execPath,
-    [join(REPO, 'bin', 'hook.js'), 'build', spec, '--out', outDir, '--cache', cacheDir, '-q'],
+    [join(REPO, 'bin', 'hook.js'), 'build', spec, '--out', outDir, '--cache', cacheDir, '-q', ...extra],
     {
       maxBuffer: 64 << 20,
     },
@@ -71,6 +71,11 @@ export async function bench(): Promise<Row[]> {
     const report = JSON.parse(await readFile(join(outDir, 'hook-x86_64.report.json'), 'utf8')) as BuildReport;
     const lock = JSON.parse(await readFile(join(outDir, 'hook-x86_64.lock'), 'utf8')) as LockFile;
 
+    log('build: aarch64, for its size');
+    const armOut = join(root, 'out-aarch64');
+    await hookBuild(spec, armOut, cacheDir, '--arch', 'aarch64');
+    const arm = JSON.parse(await readFile(join(armOut, 'hook-aarch64.report.json'), 'utf8')) as BuildReport;
+
     log(`build: reference, mmdebstrap + cpio + zstd of the same ${lock.packages.length} packages`);
     const reference = await mmdebstrapReference(root, lock, cacheDir);
     const refLabel = `mmdebstrap, cpio, zstd: ${(reference.bytes / MB).toFixed(0)} MB`;
@@ -84,15 +89,16 @@ export async function bench(): Promise<Row[]> {
       // References: issue 12's figures before the lean work (166.5 MiB, 438.7 MiB).
       sizeRow('initramfs-x86_64 compressed', report.initramfsBytes, 90, 174.5),
       sizeRow('initramfs-x86_64 uncompressed', report.uncompressedBytes, 400, 460.0),
+      sizeRow('initramfs-aarch64 compressed', arm.initramfsBytes, 90),
     ];
   } finally {
     await rm(root, { recursive: true, force: true });
   }
 }
 
-function sizeRow(measurement: string, bytes: number, goalMb: number, beforeMb: number): Row {
+function sizeRow(measurement: string, bytes: number, goalMb: number, beforeMb?: number): Row {
   return {
-    reference: { label: 'before, issue 12', value: beforeMb },
+    ...(beforeMb === undefined ? {} : { reference: { label: 'before, issue 12', value: beforeMb } }),
     measurement,
     median: bytes / MB,
     unit: 'MB',

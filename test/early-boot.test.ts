@@ -130,9 +130,17 @@ test('a failing early boot says why on the console and leaves a working shell', 
   const broken = payloads.map((p) =>
     p === victim ? { ...p, compressed: p.compressed.subarray(0, p.compressed.byteLength >> 1) } : p,
   );
+  // Every folder of the carrier, parents first: the kernel's unpacker creates none by itself.
+  const folders = [
+    ...new Set(
+      broken.flatMap((p) => {
+        const parts = `${PAYLOAD_DIR}/${p.file}`.split('/').slice(0, -1);
+        return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+      }),
+    ),
+  ].sort();
   const carrier: Array<[TreePath, TreeNode]> = [
-    [treePath(PAYLOAD_DIR), dirNode(0o700)],
-    [treePath(`${PAYLOAD_DIR}/files`), dirNode(0o700)],
+    ...folders.map((folder): [TreePath, TreeNode] => [treePath(folder), dirNode(0o700)]),
     ...broken.map((p): [TreePath, TreeNode] => [
       treePath(`${PAYLOAD_DIR}/${p.file}`),
       fileNode(p.compressed, p.carrier?.mode ?? 0o600, p.carrier?.uid ?? 0, p.carrier?.gid ?? 0),
@@ -158,7 +166,7 @@ test('a failing early boot says why on the console and leaves a working shell', 
   await withBootedOs(
     { outDir: work, arch: 'x86_64', memoryMiB: 1024, logFile: join(work, 'console.log') },
     async (vm) => {
-      const message = await vm.waitFor(/hookos-init: early boot failed: ([^\n]*)/, { timeoutMs: 5 * 60_000 });
+      const message = await vm.waitFor(/hookos-init: early boot failed: ([^\r\n]*)\r?\n/, { timeoutMs: 5 * 60_000 });
       assert.match(message[1] ?? '', new RegExp(`unpacking /payload/${victim.file} failed`));
       await vm.waitFor(/a busybox shell follows/, { timeoutMs: 60_000 });
       const shell = await vm.run('echo alive; busybox ls /payload', { timeoutMs: 60_000 });

@@ -146,6 +146,7 @@ test('the hook-network and hook-docker bundles write their files from a command 
     assert.deepEqual(JSON.parse(await readFile(join(root, 'etc/docker/daemon.json'), 'utf8')), {
       'log-driver': 'journald',
       'log-opts': { tag: '{{.Name}}' },
+      'userland-proxy': false,
       'insecure-registries': ['10.0.2.2:5000'],
     });
     assert.match(

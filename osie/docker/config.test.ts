@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { settingsFromText as settings } from '../lib/settings.ts';
 import { daemonConfig, daemonJson, dockerProxyEnv, dockerWarnings, imageDaemonSettings } from './config.ts';
 
-const JOURNAL = { 'log-driver': 'journald', 'log-opts': { tag: '{{.Name}}' } };
+const JOURNAL = { 'log-driver': 'journald', 'log-opts': { tag: '{{.Name}}' }, 'userland-proxy': false };
 
 test('container logs go to the journal, tagged with the container name, whatever syslog_host says', () => {
   // hook-syslog forwards them, redacted; Docker's syslog driver would send them unredacted.
@@ -79,6 +79,7 @@ test('property: daemon.json is valid JSON holding only checked values, whatever 
         [
           'log-driver',
           'log-opts',
+          'userland-proxy',
           ...('insecure-registries' in config ? ['insecure-registries'] : []),
         ].sort(),
       );

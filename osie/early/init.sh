@@ -66,7 +66,7 @@ unpack_cpio() {
 		echo "unpacking /payload/$1 failed: $($bb grep -v ' blocks$' "/payload/.error-$3")"
 		return 1
 	}
-	$bb rm -f "/payload/$1" "/payload/.stage-$3"
+	$bb rm -f "/payload/$1" "/payload/.stage-$3" "/payload/.error-$3"
 }
 
 # Unpacks every payload of lane $1 into /sysroot: its files with one zstd, then its cpio

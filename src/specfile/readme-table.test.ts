@@ -1,11 +1,16 @@
 /**
  * The README's hook.yaml table and the schema say the same: every key of the schema has a row,
- * and every default the schema applies is the one the table shows.
+ * and every default the schema applies is the one the table shows. Every example spec of its
+ * Customise section loads.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { rootCertificates } from 'node:tls';
 import { repoPath } from '../repo.ts';
+import { loadSpec } from './load.ts';
 import { jsonSchema } from './schema.ts';
 
 interface SchemaNode {
@@ -65,4 +70,26 @@ test("README's hook.yaml table has a row per schema key, with the schema's defau
   }
   for (const key of rows.keys())
     assert.ok(schema.has(key), `README documents ${key}, which the schema does not have`);
+});
+
+test("every spec of the README's Customise section loads, extending the default", () => {
+  const readme = readFileSync(repoPath('README.md'), 'utf8');
+  const start = readme.indexOf('## Customise');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 3));
+  const examples = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  assert.ok(examples.length >= 5, `only ${examples.length} examples in the Customise section`);
+  const dir = mkdtempSync(join(tmpdir(), 'hook-readme-'));
+  try {
+    // The registry example names a CA file beside the spec: any real certificate will do.
+    writeFileSync(join(dir, 'acme-ca.pem'), rootCertificates[0] ?? '');
+    for (const [i, text] of examples.entries()) {
+      assert.match(text, /^extends: default\n/, `example ${i + 1} extends the default`);
+      const file = join(dir, `site-${i + 1}.yaml`);
+      writeFileSync(file, text);
+      const { spec } = loadSpec(file);
+      assert.ok(spec.packages.length > 10, `example ${i + 1} keeps the default's packages`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
