@@ -36,6 +36,8 @@ const GOAL_SECONDS = 30;
 const BEFORE = { seconds: 63, memoryMiB: 1280 };
 const PROMPT_TIMEOUT_MS = 6 * 60_000;
 const WORKER_TIMEOUT_MS = 5 * 60_000;
+const EARLY_FAILURE =
+  /hookos-init: early boot failed: [^\r\n]*\r?\n|Kernel panic - not syncing: [^\r\n]*\r?\n/;
 
 interface BootSample {
   memoryMiB: number;
@@ -71,7 +73,13 @@ async function bootOnce(
     logFile: join(work, `console-${memoryMiB}.log`),
   });
   try {
-    await vm.waitFor(PROMPT, { timeoutMs: PROMPT_TIMEOUT_MS });
+    // A machine too small fails early (/init's memory check, or the kernel): say so at once
+    // rather than after the prompt's timeout.
+    const first = await vm.waitFor(new RegExp(`${PROMPT.source}|${EARLY_FAILURE.source}`), {
+      timeoutMs: PROMPT_TIMEOUT_MS,
+    });
+    const early = EARLY_FAILURE.exec(first[0]);
+    if (early) return { memoryMiB, failure: early[0].trim() };
     const deadline = Date.now() + WORKER_TIMEOUT_MS;
     let workerRunning: number | undefined;
     while (workerRunning === undefined && Date.now() < deadline) {

@@ -166,7 +166,9 @@ test('a failing early boot says why on the console and leaves a working shell', 
   await withBootedOs(
     { outDir: work, arch: 'x86_64', memoryMiB: 1024, logFile: join(work, 'console.log') },
     async (vm) => {
-      const message = await vm.waitFor(/hookos-init: early boot failed: ([^\r\n]*)\r?\n/, { timeoutMs: 5 * 60_000 });
+      const message = await vm.waitFor(/hookos-init: early boot failed: ([^\r\n]*)\r?\n/, {
+        timeoutMs: 5 * 60_000,
+      });
       assert.match(message[1] ?? '', new RegExp(`unpacking /payload/${victim.file} failed`));
       await vm.waitFor(/a busybox shell follows/, { timeoutMs: 60_000 });
       const shell = await vm.run('echo alive; busybox ls /payload', { timeoutMs: 60_000 });

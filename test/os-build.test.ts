@@ -18,6 +18,7 @@ import type { LockFile } from '../src/pipeline/lockfile.ts';
 import { build } from '../src/pipeline/pipeline.ts';
 import { silentReporter } from '../src/pipeline/reporter.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
+import { osFiles, unresolvedLibraries } from './helpers/os-files.ts';
 
 const ARTIFACTS = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz'];
 
@@ -126,6 +127,11 @@ test('GNU cpio reads the early archive and every payload of the initramfs', {
   ]) {
     assert.ok(names.has(path), `${path} is in the OS payloads`);
   }
+  assert.deepEqual(
+    unresolvedLibraries(await osFiles(join(image.outDir, 'initramfs-x86_64'))),
+    [],
+    'every program finds its libraries: omit: and exclude: broke nothing',
+  );
   assert.ok(!names.has('init'), 'the OS itself has no /init: systemd starts after switch_root');
   const reported = image.report.segments
     .filter((segment) => segment.name !== 'early')

@@ -29,6 +29,12 @@ log() {
 	echo "hookos-init: $*" >/dev/kmsg 2>/dev/null
 }
 
+# Centiseconds since boot (/proc/uptime), for the time each payload takes in the kernel log.
+now_cs() {
+	read -r up rest </proc/uptime
+	echo "${up%.*}${up#*.}"
+}
+
 # Early boot cannot go on: say why on the console and in the kernel log, and keep the machine
 # usable with a busybox shell on the console (never an init that exits: that is a panic).
 fail() {
@@ -53,6 +59,7 @@ fail() {
 # Unpacks the cpio payload $1 (compression $2) into the current directory, staged through
 # /payload/.stage-$3; prints why on failure. The compressed payload is deleted once unpacked.
 unpack_cpio() {
+	t0=$(now_cs)
 	case "$2" in
 	zstd) /usr/bin/zstd -dqf "/payload/$1" -o "/payload/.stage-$3" 2>"/payload/.error-$3" ;;
 	gzip) $bb zcat "/payload/$1" >"/payload/.stage-$3" 2>"/payload/.error-$3" ;;
@@ -67,6 +74,7 @@ unpack_cpio() {
 		return 1
 	}
 	$bb rm -f "/payload/$1" "/payload/.stage-$3" "/payload/.error-$3"
+	log "unpacked $1 in $((($(now_cs) - t0) * 10)) ms (lane $3)"
 }
 
 # Unpacks every payload of lane $1 into /sysroot: its files with one zstd, then its cpio

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { CpioEntry } from '../../src/formats/cpio.ts';
+import { ElfFile } from '../../src/formats/elf.ts';
 import { osEntries, readInitramfs } from '../../src/pipeline/initramfs/early-boot.ts';
 
 export const S_IFMT = 0o170000;
@@ -37,4 +38,35 @@ export function osLink(files: Map<string, CpioEntry>, path: string): string | un
   const entry = files.get(path);
   if (entry === undefined || (entry.mode & S_IFMT) !== S_IFLNK) return undefined;
   return new TextDecoder().decode(entry.data);
+}
+
+/**
+ * Every ELF file of the OS whose DT_NEEDED libraries are not all there, as
+ * `/usr/sbin/prog: libfoo.so.1`: the dynamic loader would refuse to start it. A library counts
+ * as present when a file or symlink of that name is anywhere under usr/lib (RUNPATH folders
+ * such as usr/lib/<triplet>/systemd included). What `omit:` and `exclude:` must never break.
+ */
+export function unresolvedLibraries(files: Map<string, CpioEntry>): string[] {
+  const names = new Set<string>();
+  for (const path of files.keys()) {
+    if (path.startsWith('usr/lib/')) names.add(path.slice(path.lastIndexOf('/') + 1));
+  }
+  const missing: string[] = [];
+  for (const [path, entry] of files) {
+    if ((entry.mode & S_IFMT) !== S_IFREG || entry.data.byteLength < 64) continue;
+    // The OS's own programs (merged /usr), not the files of embedded container images.
+    if (!path.startsWith('usr/') || path.includes('/modules/') || !isElf(entry.data)) continue;
+    let needed: string[];
+    try {
+      needed = new ElfFile(entry.data, `/${path}`, { what: 'program' }).neededLibraries();
+    } catch {
+      continue; // not an object the loader would map (firmware, data)
+    }
+    for (const library of needed) if (!names.has(library)) missing.push(`/${path}: ${library}`);
+  }
+  return missing.sort();
+}
+
+function isElf(data: Uint8Array): boolean {
+  return data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
 }

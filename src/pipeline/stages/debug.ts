@@ -32,6 +32,13 @@ export const DEBUG_PACKAGES: readonly string[] = ['openssh-server'];
  */
 export const DEBUG_OMIT: readonly string[] = ['ucf', 'runit-helper'];
 
+/**
+ * Packages a debug build keeps although the spec omits them: the default spec leaves SQLite out
+ * (only lslogins, excluded, needs it there), but OpenSSH's sshd-session links libwtmpdb, which
+ * needs it; without it every login is refused ("error while loading shared libraries").
+ */
+export const DEBUG_NEEDS: readonly string[] = ['libsqlite3-0'];
+
 /** Files under osie/debug/ → where they go in the OS. */
 const DEBUG_FILES: ReadonlyArray<[from: string, to: string]> = [
   ['hook-ssh-keygen.service', 'usr/lib/systemd/system/hook-ssh-keygen.service'],

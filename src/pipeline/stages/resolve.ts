@@ -14,7 +14,7 @@ import type { Spec } from '../../specfile/schema.ts';
 import { bootLoaderPackageNames, selectBootLoaderPackages } from '../artifacts/boot-loaders.ts';
 import type { BuildContext } from '../context.ts';
 import { type LockEntry, type LockFile, lockEntry, readLock, requestHash } from '../lockfile.ts';
-import { DEBUG_OMIT, DEBUG_PACKAGES } from './debug.ts';
+import { DEBUG_NEEDS, DEBUG_OMIT, DEBUG_PACKAGES } from './debug.ts';
 
 /** `kernel.package` with its placeholders filled in: `{debarch}` → amd64/arm64, `{arch}` → x86_64/aarch64. */
 export function kernelPackageName(spec: Spec, arch: Arch): string {
@@ -33,7 +33,10 @@ export async function resolvePackages(ctx: BuildContext, what: { kernel: boolean
   const bootLoaderNames = what.kernel ? bootLoaderPackageNames(ctx.arch) : [];
   const debug = ctx.debug !== undefined && what.kernel;
   const requests = [...packageNames(spec), ...(debug ? DEBUG_PACKAGES : [])];
-  const omit = [...spec.omit, ...(debug ? DEBUG_OMIT : [])];
+  const omit = [
+    ...spec.omit.filter((name) => !debug || !DEBUG_NEEDS.includes(name)),
+    ...(debug ? DEBUG_OMIT : []),
+  ];
   const hash = requestHash({
     arch: debArch,
     requests,
