@@ -182,7 +182,7 @@ test('hostile values and paths: all named at once, at their nodes', () => {
     messageOf(fixed),
     [
       `${fixed}:7:13: files[2].path: "etc/x" names the same path as files[1] "etc/x"`,
-      `${fixed}:8:39: files[3].owner: bad owner "tink:docker": unknown user "tink", unknown group "docker"`,
+      `${fixed}:8:39: files[3].owner: bad owner "tink:docker": unknown user "tink" (did you mean bin?), unknown group "docker"`,
     ].join('\n'),
   );
 });
