@@ -36,6 +36,8 @@ exec 0</dev/console 1>/dev/console 2>&1
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+# Kernel messages from here on (a late clocksource switch) would land inside command output.
+dmesg -n 1
 echo "${READY} uptime=$(cut -d' ' -f1 /proc/uptime)"
 export PS1='${PROMPT}'
 # A shell on the console; the test powers off with 'poweroff -f' or through QEMU's monitor.
