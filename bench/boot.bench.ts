@@ -69,6 +69,8 @@ async function bootOnce(
     arch: 'x86_64',
     memoryMiB,
     cpus: 2,
+    // As `hook run` boots (a host thread per vCPU), the way issue 12's figures were taken.
+    tcgThreads: 'multi',
     cmdline,
     logFile: join(work, `console-${memoryMiB}.log`),
   });

@@ -33,6 +33,13 @@ describe('qemuCommand', () => {
     assert.deepEqual(valuesOf(args, '-mon'), []);
   });
 
+  test('tcgThreads single: all vCPUs on one host thread (TCG only)', () => {
+    const single = qemuCommand({ arch: 'x86_64', kernel: 'k', initrd: 'i', tcgThreads: 'single' });
+    assert.deepEqual(valuesOf(single.args, '-accel'), ['tcg,thread=single']);
+    const kvm = qemuCommand({ arch: 'x86_64', kernel: 'k', initrd: 'i', accel: 'kvm', tcgThreads: 'single' });
+    assert.deepEqual(valuesOf(kvm.args, '-accel'), ['kvm']);
+  });
+
   test('aarch64: virt machine, ttyAMA0 console, qemu-system-aarch64', () => {
     const { binary, args } = qemuCommand({ arch: 'aarch64', kernel: 'k' });
     assert.equal(binary, 'qemu-system-aarch64');

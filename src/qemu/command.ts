@@ -65,6 +65,11 @@ export interface QemuCommandOptions {
   cpus?: number;
   /** Default `tcg`; see `chooseAccel` in host.ts for picking KVM when it is usable. */
   accel?: Accel;
+  /**
+   * Under TCG: `multi` (default) runs each vCPU on a host thread of its own; `single` runs them
+   * all on one thread, so code one vCPU patches is never still running, stale, on another.
+   */
+  tcgThreads?: 'single' | 'multi';
   /** Default `pipe`. */
   console?: ConsoleMode;
   /** Path of a unix socket on which QEMU serves an HMP monitor. */
@@ -116,7 +121,7 @@ export function qemuCommand(options: QemuCommandOptions): QemuCommand {
   return {
     binary: qemuBinaryName(options.arch),
     args: [
-      ...machineArgs(options.arch, accel),
+      ...machineArgs(options.arch, accel, options.tcgThreads ?? 'multi'),
       ...resourceArgs(options),
       ...firmwareArgs(options.firmware),
       ...bootArgs(options),
@@ -133,13 +138,14 @@ export function qemuCommand(options: QemuCommandOptions): QemuCommand {
   };
 }
 
-function machineArgs(arch: Arch, accel: Accel): string[] {
+function machineArgs(arch: Arch, accel: Accel, tcgThreads: 'single' | 'multi'): string[] {
   const machine = arch === 'x86_64' ? 'q35' : 'virt';
   // Emulating the architected pointer-authentication algorithm (QARMA) dominates TCG time for
   // Debian's arm64 kernel, which signs every return address; QEMU's own cheaper algorithm
   // behaves the same for the guest.
   const cpu = arch === 'aarch64' && accel === 'tcg' ? 'max,pauth-impdef=on' : 'max';
-  return ['-machine', machine, '-accel', accel, '-cpu', cpu, '-nodefaults', '-display', 'none'];
+  const accelArg = accel === 'tcg' && tcgThreads === 'single' ? 'tcg,thread=single' : accel;
+  return ['-machine', machine, '-accel', accelArg, '-cpu', cpu, '-nodefaults', '-display', 'none'];
 }
 
 function resourceArgs(options: QemuCommandOptions): string[] {

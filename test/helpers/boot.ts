@@ -35,6 +35,8 @@ export interface BootOsOptions {
   logFile: string;
   /** Echo the console to stdout; default: when HOOK_TEST_ECHO=1. */
   echo?: boolean;
+  /** Default `single` (see startVm). */
+  tcgThreads?: 'single' | 'multi';
 }
 
 export function bootFiles(outDir: string, arch: Arch): { kernel: string; initrd: string } {
@@ -67,6 +69,7 @@ export function bootOs(options: BootOsOptions): Vm {
     network: options.network,
     logFile: options.logFile,
     echo: options.echo ?? process.env.HOOK_TEST_ECHO === '1',
+    ...(options.tcgThreads === undefined ? {} : { tcgThreads: options.tcgThreads }),
   });
 }
 

@@ -89,7 +89,16 @@ export class Vm {
     const monitorSocket = join(this.workDir, 'monitor.sock');
     let command: { args: string[] };
     try {
-      command = qemuCommand({ ...options, accel: this.accel, console: 'pipe', monitorSocket });
+      // Tests run the vCPUs on one host thread unless they ask otherwise: with a thread each, a
+      // guest once died of a stale int3 (Oops in hash_conntrack_raw, just after the kernel
+      // patched a static key there while the other vCPU ran it), a multi-threaded TCG race.
+      command = qemuCommand({
+        ...options,
+        tcgThreads: options.tcgThreads ?? 'single',
+        accel: this.accel,
+        console: 'pipe',
+        monitorSocket,
+      });
     } catch (error) {
       rmSync(this.workDir, { recursive: true, force: true });
       throw error;
