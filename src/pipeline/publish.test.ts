@@ -56,6 +56,15 @@ describe('publishSet', () => {
     assert.match(sums, / {2}vmlinuz-x86_64\n/);
   });
 
+  it('publishes a new set when the current one was deleted by hand (.current dangling)', async () => {
+    const out = tempDir();
+    await publishSet(out, files({ 'vmlinuz-x86_64': 'a' }), { checksummed: CHECKSUMMED });
+    for (const set of readdirSync(join(out, SETS_DIR))) rmSync(join(out, SETS_DIR, set), { recursive: true });
+    await publishSet(out, files({ 'vmlinuz-x86_64': 'b' }), { checksummed: CHECKSUMMED });
+    assert.equal(readFileSync(join(out, 'vmlinuz-x86_64'), 'utf8'), 'b');
+    assert.match(readFileSync(join(out, 'checksum.txt'), 'utf8'), / {2}vmlinuz-x86_64\n$/);
+  });
+
   it('adopts plain files an older version left, without changing what is served', async () => {
     const out = tempDir();
     writeFileSync(join(out, 'vmlinuz-x86_64'), 'old kernel');

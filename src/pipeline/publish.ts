@@ -26,6 +26,7 @@ import {
   readlink,
   rename,
   rm,
+  stat,
   symlink,
   unlink,
   writeFile,
@@ -136,7 +137,10 @@ export async function publishSet(
 /** The directory `.current` points to, if any. */
 export async function currentSetDir(outDir: string): Promise<string | undefined> {
   const target = await readlink(join(outDir, CURRENT)).catch(() => undefined);
-  return target === undefined ? undefined : join(outDir, target);
+  if (target === undefined) return undefined;
+  // A set deleted by hand (or by a disk clean-up) leaves `.current` dangling: there is no set.
+  const dir = join(outDir, target);
+  return (await stat(dir).catch(() => undefined))?.isDirectory() ? dir : undefined;
 }
 
 /** Points `.current` at the set `id`: a new symlink renamed over the old one. */
