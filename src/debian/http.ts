@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { dirname } from 'node:path';
@@ -366,9 +365,16 @@ export async function downloadToFile(
   return withRetries(url, options, async () => {
     return replaceAtomically(dest, async (temp) => {
       const meter = sha256Meter(options.onBytes);
-      await receive(url, options, limit, async ([response, body]) => {
-        await pipeline(response, body, meter.stream, createWriteStream(temp, { flags: 'wx' }));
-      });
+      // The file is opened (and closed) here, not lazily by the stream: a stream still opening
+      // when the attempt fails created its file after the clean-up had removed it (seen in CI).
+      const file = await open(temp, 'wx');
+      try {
+        await receive(url, options, limit, async ([response, body]) => {
+          await pipeline(response, body, meter.stream, file.createWriteStream());
+        });
+      } finally {
+        await file.close();
+      }
       const received = meter.size();
       const sha256 = meter.digest();
       if (options.size !== undefined && received !== options.size) {
