@@ -4,18 +4,17 @@
  * OS, systemd reaches `running` with no failed unit, the NIC gets a DHCP lease, Docker answers.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { withBootedOs } from './helpers/boot.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const PROMPT = /hookos:[^\n]*# /;
 
 test('the default aarch64 image boots to a working HookOS', { timeout: 25 * 60_000 }, async () => {
   const image = await buildDefaultOs('aarch64');
-  const work = await mkdtemp(join(tmpdir(), 'hook-boot-aarch64-'));
+  const work = await tempDir('hook-boot-aarch64-', { keepOnFailure: true });
   const started = Date.now();
   await withBootedOs(
     {

@@ -4,18 +4,17 @@
  * module loading, udev's disk links, Docker, identity and console autologin.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createRawDisk, withBootedOs } from './helpers/boot.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const PROMPT = /hookos:[^\n]*# /;
 
 test('the default x86_64 image boots to a working HookOS', { timeout: 20 * 60_000 }, async () => {
   const image = await buildDefaultOs('x86_64');
-  const work = await mkdtemp(join(tmpdir(), 'hook-boot-'));
+  const work = await tempDir('hook-boot-', { keepOnFailure: true });
   const disk = join(work, 'disk.img');
   await createRawDisk(disk, 64);
   const started = Date.now();

@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { isHookError } from '../src/errors.ts';
 import { build } from '../src/pipeline/pipeline.ts';
 import { silentReporter } from '../src/pipeline/reporter.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/spec/${name}`, import.meta.url));
 
@@ -20,7 +20,7 @@ test('an unknown package is named at its line and column, with suggestions', {
   timeout: 5 * 60_000,
 }, async () => {
   const file = fixture('unknown-package.yaml');
-  const outDir = await mkdtemp(join(tmpdir(), 'hook-unknown-'));
+  const outDir = await tempDir('hook-unknown-');
   await assert.rejects(build({ specFile: file, outDir, reporter: silentReporter }), (error) => {
     assert.ok(isHookError(error), String(error));
     assert.equal(error.code, 'E_SPEC');
@@ -32,7 +32,7 @@ test('an unknown package is named at its line and column, with suggestions', {
 
 test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60_000 }, async () => {
   const image = await buildDefaultOs('x86_64');
-  const outDir = await mkdtemp(join(tmpdir(), 'hook-keep-'));
+  const outDir = await tempDir('hook-keep-');
   await cp(image.outDir, outDir, { recursive: true, verbatimSymlinks: true });
   const digest = async (name: string) =>
     createHash('sha256')
@@ -63,7 +63,7 @@ test('a build that fails leaves the previous outputs intact', { timeout: 20 * 60
 test('a spec that drops a package HookOS needs is refused, naming the service that needs it', {
   timeout: 5 * 60_000,
 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hook-required-'));
+  const dir = await tempDir('hook-required-');
   const spec = join(dir, 'hook.yaml');
   const text = await readFile(fileURLToPath(new URL('../hook.yaml', import.meta.url)), 'utf8');
   assert.match(text, /^ {2}- socat\b/m);

@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cpioTrailer, readCpio, writeCpio } from '../src/formats/cpio.ts';
@@ -15,6 +14,7 @@ import { PAYLOAD_DIR, PAYLOAD_INDEX, readInitramfs } from '../src/pipeline/initr
 import { dirNode, fileNode, type TreeNode, type TreePath, treePath } from '../src/tree/tree.ts';
 import { withBootedOs } from './helpers/boot.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 /** `find` over an unpacked tree: type, mode, owner, size (files), target (links), path. */
 function listing(dir: string): string[] {
@@ -48,7 +48,7 @@ test('/init, run in a chroot of the early archive, unpacks the OS as GNU cpio an
   const image = await buildDefaultOs('x86_64');
   const initramfs = await readFile(join(image.outDir, 'initramfs-x86_64'));
   const { early, payloads, index, handover } = await readInitramfs(initramfs);
-  const work = await mkdtemp(join(tmpdir(), 'hook-early-'));
+  const work = await tempDir('hook-early-', { keepOnFailure: true });
   const root = join(work, 'early');
   const carrier = join(work, 'carrier');
   const reference = join(work, 'reference');
@@ -148,7 +148,7 @@ test('a failing early boot says why on the console and leaves a working shell', 
     [treePath(PAYLOAD_INDEX), fileNode(index)],
   ];
   const pad = (4 - (earlyEnd % 4)) % 4;
-  const work = await mkdtemp(join(tmpdir(), 'hook-early-fail-'));
+  const work = await tempDir('hook-early-fail-', { keepOnFailure: true });
   await writeFile(
     join(work, 'initramfs-x86_64'),
     Buffer.concat([

@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +20,7 @@ import { silentReporter } from '../src/pipeline/reporter.ts';
 import { withBootedOs } from './helpers/boot.ts';
 import { osFiles, unresolvedLibraries } from './helpers/os-files.ts';
 import { freePort, startRegistry } from './helpers/registry.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 import {
   HOST_FROM_GUEST,
   PROMPT,
@@ -37,7 +37,7 @@ const execFileAsync = promisify(execFile);
 test('extends: default + an embedded worker image + --debug: no registry at boot, tink-worker runs from the embedded image; ssh -i <key> through the forwarded port runs commands', {
   timeout: 25 * 60_000,
 }, async (t) => {
-  const work = await mkdtemp(join(tmpdir(), 'hook-embedded-debug-'));
+  const work = await tempDir('hook-embedded-debug-', { keepOnFailure: true });
   const key = join(work, 'id_ed25519');
   await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hook-boot-test', '-f', key]);
   const publicKey = (await readFile(`${key}.pub`, 'utf8')).trim();

@@ -6,8 +6,7 @@
  * The booted result (Docker running the worker from the store) is test/embedded-debug-boot.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { casPath } from '../src/debian/cache.ts';
@@ -21,6 +20,7 @@ import type { Reporter } from '../src/pipeline/reporter.ts';
 import { imagesStage } from '../src/pipeline/stages/images.ts';
 import { fileNode, Tree, type TreeNode, treePath } from '../src/tree/tree.ts';
 import { startRegistry } from './helpers/registry.ts';
+import { tempDirSync } from './helpers/temp-dir.ts';
 
 const CREATED = 1_700_000_000;
 
@@ -62,7 +62,7 @@ interface Run {
 }
 
 function workspace() {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-embedded-'));
+  const dir = tempDirSync('hook-embedded-');
   return {
     dir,
     cacheDir: join(dir, 'cache'),

@@ -1,11 +1,11 @@
 /** The tar writer against GNU tar: every entry kind, long names and link targets (pax), owners. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type TarEntry, writeTar } from '../src/formats/tar-write.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const long = `${'deep/'.repeat(30)}file-with-a-long-name.txt`;
 const entries: TarEntry[] = [
@@ -41,7 +41,7 @@ test('GNU tar lists and extracts what writeTar writes', async () => {
   ]) {
     assert.match(listing, line);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'hook-tar-write-'));
+  const dir = await tempDir('hook-tar-write-');
   execFileSync('tar', ['-x', '-f', '-', '-C', dir, '--exclude', 'dev-null', '--exclude', 'fifo'], {
     input: tar,
   });

@@ -18,9 +18,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +27,7 @@ import { printConsoleTail } from './helpers/boot.ts';
 import { startVm, type Vm } from './helpers/qemu/vm.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { type SmeeHookScript, smeeHookScript, smeeKernelCmdline } from './helpers/smee-ipxe.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 import {
   buildHookOs,
   HOST_FROM_GUEST,
@@ -102,7 +102,7 @@ const seconds = (from: number, to = Date.now()) => ((to - from) / 1000).toFixed(
 test('iPXE over HTTP as Smee does it: the script, Smee’s kernel line on ttyS1, 768 MiB, tink-worker, the live console status', {
   timeout: 30 * 60_000,
 }, async (t) => {
-  const work = await mkdtemp(join(tmpdir(), 'hook-ipxe-'));
+  const work = await tempDir('hook-ipxe-', { keepOnFailure: true });
   const [os, registry] = await Promise.all([buildHookOs(), startRegistry(t)]);
   await pushTestImage('worker', registry.host, 'test/worker:1');
   const registryFromGuest = `${HOST_FROM_GUEST}:${registry.host.split(':')[1]}`;

@@ -22,13 +22,13 @@
  * (unlike Smee's iPXE line, which names only ttyS1); OVMF, GRUB and ISOLINUX write to that
  * port too, so one console shows the whole boot. The guest reaches nothing but 10.0.2.2: NTP
  * units are masked on the command line, DNS and gateway are 10.0.2.2, and boots that need no
- * server run with `restrict=on`. The images are removed afterwards; the console logs stay.
+ * server run with `restrict=on`. The images are removed afterwards; the console logs stay when
+ * a test failed (test/helpers/temp-dir.ts prints the folder's path).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { copyFile, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,6 +44,7 @@ import { buildDefaultOs } from './helpers/built-os.ts';
 import { startVm, type Vm } from './helpers/qemu/vm.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { fullReads, smeeCopy, smeePatch, smeePatchFile } from './helpers/smee.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 import { HOST_FROM_GUEST, PROMPT, pushTestImage, WORKER_MAC } from './helpers/worker-images.ts';
 
 const STATIC_IP = '10.0.2.50';
@@ -289,7 +290,7 @@ async function checkStaticIpam(vm: Vm): Promise<void> {
 test('hook-<arch>-efi-initrd.iso, patched by Smee, boots under UEFI and BIOS', {
   timeout: 45 * 60_000,
 }, async (t: TestContext) => {
-  const work = await mkdtemp(join(tmpdir(), 'hook-iso-boot-'));
+  const work = await tempDir('hook-iso-boot-', { keepOnFailure: true });
   t.after(async () => {
     // ~200 MB each; the console logs stay for a look after a failure.
     for (const name of await readdir(work)) {

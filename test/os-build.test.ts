@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultCacheDir } from '../src/debian/cache.ts';
@@ -19,13 +18,14 @@ import { build } from '../src/pipeline/pipeline.ts';
 import { silentReporter } from '../src/pipeline/reporter.ts';
 import { buildDefaultOs } from './helpers/built-os.ts';
 import { osFiles, unresolvedLibraries } from './helpers/os-files.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const ARTIFACTS = ['vmlinuz-x86_64', 'initramfs-x86_64', 'hook_x86_64.tar.gz'];
 
 /** A cache that shares the verified downloads and unpacked packages but has no compressed segments. */
 async function cacheWithoutSegments(): Promise<string> {
   const shared = defaultCacheDir();
-  const dir = await mkdtemp(join(tmpdir(), 'hook-cache-'));
+  const dir = await tempDir('hook-cache-');
   for (const name of ['sha256', 'unpacked', 'modinfo', 'inrelease']) {
     await mkdir(join(shared, name), { recursive: true });
     await symlink(join(shared, name), join(dir, name));
@@ -35,7 +35,7 @@ async function cacheWithoutSegments(): Promise<string> {
 
 test('two builds of the same spec give byte-identical artifacts', { timeout: 30 * 60_000 }, async () => {
   const first = await buildDefaultOs('x86_64');
-  const outDir = await mkdtemp(join(tmpdir(), 'hook-repro-'));
+  const outDir = await tempDir('hook-repro-');
   // The second build compresses every segment again (no segment cache) from another folder.
   const second = await build({ outDir, cacheDir: await cacheWithoutSegments(), reporter: silentReporter });
   assert.ok(

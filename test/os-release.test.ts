@@ -4,16 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isHookError } from '../src/errors.ts';
 import { osRelease, osReleaseValue } from '../src/pipeline/stages/configure.ts';
+import { tempDirSync } from './helpers/temp-dir.ts';
 
 /** The variables a POSIX shell sees after sourcing `text`, for the given names. */
 function sourced(text: string, names: string[]): Record<string, string> {
-  const file = join(mkdtempSync(join(tmpdir(), 'hook-os-release-')), 'os-release');
+  const file = join(tempDirSync('hook-os-release-'), 'os-release');
   writeFileSync(file, text);
   const script = `. "$1"; ${names.map((n) => `printf '%s\\0' "$${n}"`).join('; ')}; printf '%s\\0' "\${EVIL-unset}"`;
   const out = execFileSync('sh', ['-c', script, 'sh', file], { encoding: 'utf8' }).split('\0');

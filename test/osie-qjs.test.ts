@@ -8,10 +8,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { osieTestFiles, runQjsTestFile } from '../osie/test-runner/run.ts';
 import { qjsRuntime } from '../osie/test-runner/runtime.ts';
+import { removeOnExit } from './helpers/temp-dir.ts';
+
+/** The runner's scratch folder (one per process, hook-qjs-tests-*) holds the bundles; a failure names one. */
+const removeScratch = (bundle: string) => removeOnExit(dirname(bundle), { keepOnFailure: true });
 
 test('the runner reports each outcome of a qjs test file, and refuses Node modules', async () => {
   const runtime = await qjsRuntime();
@@ -20,6 +25,7 @@ test('the runner reports each outcome of a qjs test file, and refuses Node modul
     runtime.packages.join(', '),
   );
   const run = await runQjsTestFile('osie/test-runner/fixtures/runner-fixture.ts');
+  removeScratch(run.bundle);
   assert.deepEqual(
     run.results.map((r) => [r.name, r.ok]),
     [
@@ -54,6 +60,7 @@ test("the code that runs on qjs type-checks without Node's types (no Buffer, pro
 for (const file of await osieTestFiles()) {
   test(file, { timeout: 10 * 60_000 }, async (t) => {
     const run = await runQjsTestFile(file);
+    removeScratch(run.bundle);
     for (const result of run.results) {
       await t.test(result.name, { skip: result.skipped === true }, () => {
         if (!result.ok) assert.fail(`${result.error ?? 'failed'}\n(bundle: ${run.bundle})`);

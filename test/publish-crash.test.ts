@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'publish', 'child.ts');
 
@@ -27,7 +27,7 @@ async function assertConsistent(outDir: string, when: string): Promise<string> {
     encoding: 'utf8',
   });
   assert.equal(check.status, 0, `${when}: sha512sum -c failed:\n${check.stdout}${check.stderr}`);
-  const work = await mkdtemp(join(tmpdir(), 'hook-bundle-'));
+  const work = await tempDir('hook-bundle-');
   execFileSync('tar', ['-xzf', join(outDir, 'hook_x86_64.tar.gz'), '-C', work]);
   for (const name of ['initramfs-x86_64', 'vmlinuz-x86_64']) {
     const served = await readFile(join(outDir, name));
@@ -42,7 +42,7 @@ async function assertConsistent(outDir: string, when: string): Promise<string> {
 test('a build killed at any step of publishing leaves one complete set', {
   timeout: 10 * 60_000,
 }, async () => {
-  const outDir = await mkdtemp(join(tmpdir(), 'hook-publish-'));
+  const outDir = await tempDir('hook-publish-');
   assert.equal(publish(outDir, 0).status, 0, 'the first publish');
   await assertConsistent(outDir, 'after the first publish');
   let step = 1;

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseDeb822, type Stanza } from '../src/debian/deb822.ts';
 import { discoverMirrors } from '../src/debian/sources.ts';
@@ -20,6 +20,7 @@ import { isHookError } from '../src/errors.ts';
 import { liveQemuCount } from '../src/qemu/process.ts';
 import { bootOs, createExt4Disk, createRawDisk, readFileFromExt4, withBootedOs } from './helpers/boot.ts';
 import { startVm } from './helpers/qemu/vm.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const execFileAsync = promisify(execFile);
 const SUITE = 'trixie';
@@ -171,16 +172,12 @@ describe('QEMU driver with a Debian kernel and a busybox initramfs', () => {
   let files: GuestFiles;
 
   before(async () => {
-    workDir = await mkdtemp(join(tmpdir(), 'hook-qemu-test-'));
+    workDir = await tempDir('hook-qemu-test-', { keepOnFailure: true });
     outDir = join(workDir, 'out');
     await mkdir(outDir);
     files = await guestFiles();
     await writeFile(join(outDir, 'vmlinuz-x86_64'), await readFile(files.kernel));
     await makeInitramfs(files.busybox, workDir, join(outDir, 'initramfs-x86_64'));
-  });
-
-  after(async () => {
-    await rm(workDir, { recursive: true, force: true });
   });
 
   test('boots, runs commands on the console, times out with the console tail, powers off', async (t) => {

@@ -15,8 +15,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type BuildResult, build } from '../src/pipeline/pipeline.ts';
@@ -25,6 +24,7 @@ import { createExt4Disk, withBootedOs } from './helpers/boot.ts';
 import { osFiles, osText } from './helpers/os-files.ts';
 import { registryStatus, startRegistry, type TestRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 import { HOST_FROM_GUEST, PROMPT, pushTestImage, sh, smeeCmdline } from './helpers/worker-images.ts';
 
 const INSECURE_HOST = 'registry.lan:5000';
@@ -45,8 +45,7 @@ after(async () => {
 
 function setup(): Promise<Setup> {
   pending ??= (async () => {
-    const work = await mkdtemp(join(tmpdir(), 'hook-registry-tls-'));
-    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const work = await tempDir('hook-registry-tls-', { keepOnFailure: true });
     const plain = await startRegistry();
     cleanups.push(plain.stop);
     await pushTestImage('worker', plain.host, 'test/worker:1');

@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { isHookError } from '../src/errors.ts';
 import { build } from '../src/pipeline/pipeline.ts';
 import { silentReporter } from '../src/pipeline/reporter.ts';
 import { loadSpec, SpecError, specError } from '../src/specfile/load.ts';
+import { tempDirSync } from './helpers/temp-dir.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/spec/${name}`, import.meta.url));
 
@@ -112,7 +112,7 @@ function assertSpecFailure(run: ReturnType<typeof hook>): void {
 
 test('an alias bomb: exit 1 with E_SPEC at the alias, not an internal error (exit 3)', () => {
   const file = fixture('alias-bomb.yaml');
-  const run = hook('build', file, '-o', mkdtempSync(join(tmpdir(), 'hook-bomb-')));
+  const run = hook('build', file, '-o', tempDirSync('hook-bomb-'));
   assertSpecFailure(run);
   assert.match(
     run.stderr,
@@ -121,7 +121,7 @@ test('an alias bomb: exit 1 with E_SPEC at the alias, not an internal error (exi
 });
 
 test('a 50 MB spec is refused at once by the size cap, without reading it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-huge-'));
+  const dir = tempDirSync('hook-huge-');
   const file = join(dir, 'hook.yaml');
   const line = `  - ${'a'.repeat(60)}\n`;
   writeFileSync(file, `packages:\n${line.repeat(Math.ceil((50 * 1024 * 1024) / line.length))}`);
@@ -137,7 +137,7 @@ test('a 50 MB spec is refused at once by the size cap, without reading it', () =
 
 test('sources outside the spec folder: refused with the flag named; allowed with --allow-outside-sources', () => {
   const file = fixture('outside-source.yaml');
-  const out = mkdtempSync(join(tmpdir(), 'hook-outside-'));
+  const out = tempDirSync('hook-outside-');
   const refused = hook('build', file, '-o', out);
   assertSpecFailure(refused);
   const dir = fixture('');
@@ -170,7 +170,7 @@ test('hostile values and paths: all named at once, at their nodes', () => {
     ].join('\n'),
   );
   // Fixed, the cross checks come up: the collision after normalisation and the unknown owner.
-  const fixed = join(mkdtempSync(join(tmpdir(), 'hook-hostile-')), 'hook.yaml');
+  const fixed = join(tempDirSync('hook-hostile-'), 'hook.yaml');
   writeFileSync(
     fixed,
     readFileSync(file, 'utf8')
@@ -189,7 +189,7 @@ test('hostile values and paths: all named at once, at their nodes', () => {
 
 test('an unknown owner fails before anything is resolved or downloaded', async () => {
   const file = fixture('unknown-owner.yaml');
-  const outDir = mkdtempSync(join(tmpdir(), 'hook-owner-'));
+  const outDir = tempDirSync('hook-owner-');
   const started = performance.now();
   // The mirror is unreachable: reaching the archive would be E_HTTP, not E_SPEC.
   await assert.rejects(

@@ -6,9 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { Arch } from '../src/arch.ts';
 import { readDebCached } from '../src/pipeline/cache/deb-cache.ts';
@@ -18,10 +16,11 @@ import { fetchLocked } from '../src/pipeline/stages/fetch.ts';
 import { resolvePackages } from '../src/pipeline/stages/resolve.ts';
 import { checkModulePatterns, modulePathsOf } from '../src/specfile/checks.ts';
 import { parseSpec, SpecError } from '../src/specfile/load.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 /** The kernel package of the default spec for `arch`: its .deb and its module paths. */
 async function kernelModules(arch: Arch): Promise<{ debPath: string; modulePaths: string[] }> {
-  const outDir = await mkdtemp(join(tmpdir(), 'hook-modules-'));
+  const outDir = await tempDir('hook-modules-');
   const ctx = createContext({ arch, outDir, reporter: silentReporter });
   const lock = await resolvePackages(ctx, { kernel: true });
   const kernel = lock.packages.filter((p) => p.role === 'kernel' && /^linux-image-\d/.test(p.name));

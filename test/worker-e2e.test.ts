@@ -7,14 +7,13 @@
  * worker still starts), and `touch /worker/reboot` reboots the machine.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createExt4Disk, readFileFromExt4, withBootedOs } from './helpers/boot.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 import {
   buildHookOs,
   HOST_FROM_GUEST,
@@ -48,7 +47,7 @@ const EXPECTED_ENV = [
 test('Smee command line: the worker starts with the Tinkerbell contract, runs an action onto the disk, logs reach syslog_host; registry down for a minute; /worker/reboot reboots', {
   timeout: 15 * 60_000,
 }, async (t) => {
-  const work = await mkdtemp(join(tmpdir(), 'hook-worker-e2e-'));
+  const work = await tempDir('hook-worker-e2e-', { keepOnFailure: true });
   const [os, syslog, registry] = await Promise.all([buildHookOs(), startSyslogReceiver(t), startRegistry(t)]);
   await pushTestImage('worker', registry.host, 'test/worker:1');
   await pushTestImage('action', registry.host, 'test/action:1');

@@ -14,8 +14,6 @@
  * (The registry unreachable for a minute and /worker/reboot are in worker-e2e.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +21,7 @@ import { createExt4Disk, readFileFromExt4, withBootedOs } from './helpers/boot.t
 import type { Vm } from './helpers/qemu/vm.ts';
 import { startRegistry } from './helpers/registry.ts';
 import { startSyslogReceiver } from './helpers/syslog.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 import {
   buildHookOs,
   HOST_FROM_GUEST,
@@ -54,7 +53,7 @@ async function waitForJournal(vm: Vm, pattern: RegExp, timeoutMs: number): Promi
 test('registry credentials go to docker_registry only; a worker that exits at once is retried with the reason logged', {
   timeout: 15 * 60_000,
 }, async (t) => {
-  const work = await mkdtemp(join(tmpdir(), 'hook-worker-faults-'));
+  const work = await tempDir('hook-worker-faults-', { keepOnFailure: true });
   const [os, syslog, authRegistry, plainRegistry] = await Promise.all([
     buildHookOs(),
     startSyslogReceiver(t),

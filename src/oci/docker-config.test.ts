@@ -4,10 +4,10 @@
  * Docker asks them, and passwords registered as secrets.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDirSync } from '../../test/helpers/temp-dir.ts';
 import { redactSecrets } from '../errors.ts';
 import {
   credentialsFor,
@@ -67,7 +67,7 @@ test('helpers: credHelpers for the registry, then auths, then credsStore', async
 });
 
 test('a missing file is no credentials; a broken one or a malformed auth is E_OCI naming the file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-docker-config-'));
+  const dir = tempDirSync('hook-docker-config-');
   assert.equal(await dockerConfigCredentials('quay.io', join(dir, 'none.json')), undefined);
   writeFileSync(join(dir, 'config.json'), '{ not json');
   await assert.rejects(dockerConfigCredentials('quay.io', join(dir, 'config.json')), (error: Error) => {

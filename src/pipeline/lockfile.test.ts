@@ -1,9 +1,9 @@
 /** The lock's images section: written sorted, read back, and refused when malformed. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDirSync } from '../../test/helpers/temp-dir.ts';
 import { type LockFile, readLock, serializeLock } from './lockfile.ts';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -20,7 +20,7 @@ const lock: LockFile = {
 };
 
 test('images are written sorted by reference and read back; a lock without images has no such key', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-lock-'));
+  const dir = tempDirSync('hook-lock-');
   writeFileSync(join(dir, 'hook-x86_64.lock'), serializeLock(lock));
   const read = await readLock(join(dir, 'hook-x86_64.lock'));
   assert.deepEqual(
@@ -32,7 +32,7 @@ test('images are written sorted by reference and read back; a lock without image
 });
 
 test('a malformed images section is refused like any broken lock', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-lock-'));
+  const dir = tempDirSync('hook-lock-');
   const path = join(dir, 'hook-x86_64.lock');
   for (const images of [
     {},

@@ -4,11 +4,11 @@
  * reported at the line and column of the file that caused them.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { tempDirSync } from '../../test/helpers/temp-dir.ts';
 import {
   DEFAULT_SPEC_FILE,
   type LoadedSpec,
@@ -21,7 +21,7 @@ import { listRules, mergeLayer } from './merge.ts';
 
 /** Writes `files` (name → text) into a fresh folder and returns its path. */
 function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-extends-'));
+  const dir = tempDirSync('hook-extends-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     writeFileSync(join(dir, name), text);

@@ -4,16 +4,16 @@
  * spec or a SpecError (E_SPEC); never another exception, and each is answered quickly.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
+import { tempDirSync } from '../../test/helpers/temp-dir.ts';
 import { parseSpec, SpecError } from './load.ts';
 
 const HOOK_YAML = readFileSync(new URL('../../hook.yaml', import.meta.url), 'utf8');
-const dir = mkdtempSync(join(tmpdir(), 'hook-spec-fuzz-'));
+const dir = tempDirSync('hook-spec-fuzz-');
 writeFileSync(join(dir, 'x.conf'), 'x\n');
 
 function loadsOrSpecError(text: string): void {

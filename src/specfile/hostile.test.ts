@@ -3,10 +3,11 @@
  * download, with E_SPEC at the node (file:line:col) and a hint; none is an internal error.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDirSync } from '../../test/helpers/temp-dir.ts';
 import { isHookError } from '../errors.ts';
 import { MAX_ALIASES, MAX_DEPTH, MAX_SPEC_BYTES, nestingProblem } from './limits.ts';
 import { loadSpec, parseSpec, SpecError } from './load.ts';
@@ -14,7 +15,7 @@ import { unitNameProblem } from './names.ts';
 import { normalizeGlob, normalizeOsPath } from './paths.ts';
 
 function specIn(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-hostile-'));
+  const dir = tempDirSync('hook-hostile-');
   const file = join(dir, 'hook.yaml');
   writeFileSync(file, text);
   return file;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDirSync } from '../../test/helpers/temp-dir.ts';
 import { isHookError } from '../errors.ts';
 import {
   DEFAULT_SPEC_FILE,
@@ -18,7 +19,7 @@ import {
 const repoHookYaml = fileURLToPath(new URL('../../hook.yaml', import.meta.url));
 
 function specIn(text: string, name = 'hook.yaml'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-spec-'));
+  const dir = tempDirSync('hook-spec-');
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
@@ -168,7 +169,7 @@ test('a missing spec file is a usage error (E_USAGE, exit 2) naming it', () => {
       error.code === 'E_USAGE' &&
       /No spec file \/nonexistent\/hook.yaml: it does not exist/.test(error.message),
   );
-  const dir = mkdtempSync(join(tmpdir(), 'hook-spec-'));
+  const dir = tempDirSync('hook-spec-');
   assert.throws(
     () => loadSpec(dir),
     (error: unknown) =>

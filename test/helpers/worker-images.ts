@@ -6,7 +6,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
 import {
   createServer,
   request as httpRequest,
@@ -14,8 +13,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type OciImage, pushImage } from '../../src/oci/image.ts';
 import { buildContainerImage } from '../../src/pipeline/container-image.ts';
@@ -23,6 +20,7 @@ import { type BuildResult, build } from '../../src/pipeline/pipeline.ts';
 import { silentReporter } from '../../src/pipeline/reporter.ts';
 import type { Vm } from './qemu/vm.ts';
 import { freePort } from './registry.ts';
+import { tempDir } from './temp-dir.ts';
 
 const FIXTURES = new URL('../fixtures/worker/', import.meta.url);
 
@@ -36,9 +34,12 @@ export type TestImageName = 'worker' | 'action' | 'crash';
 
 let osBuild: Promise<BuildResult> | undefined;
 
-/** The default spec built once per process into a temp dir (warm: seconds, with the shared cache). */
+/**
+ * The default spec built once per process into a temp dir (warm: seconds, with the shared cache),
+ * removed when the process exits.
+ */
 export function buildHookOs(): Promise<BuildResult> {
-  osBuild ??= mkdtemp(join(tmpdir(), 'hook-worker-os-')).then((outDir) =>
+  osBuild ??= tempDir('hook-worker-os-').then((outDir) =>
     build({ arch: 'x86_64', outDir, reporter: silentReporter }),
   );
   return osBuild;

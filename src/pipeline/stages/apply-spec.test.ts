@@ -4,10 +4,10 @@
  * unit at its node with near matches.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDirSync } from '../../../test/helpers/temp-dir.ts';
 import { createMergedUsr } from '../../rootfs/install.ts';
 import { loadSpec, SpecError } from '../../specfile/load.ts';
 import { dirNode, fileNode, symlinkNode, Tree, treePath } from '../../tree/tree.ts';
@@ -36,7 +36,7 @@ function baseTree(): Tree {
 }
 
 function specIn(lines: string[]): { file: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-apply-'));
+  const dir = tempDirSync('hook-apply-');
   const file = join(dir, 'hook.yaml');
   writeFileSync(file, `packages: [systemd]\n${lines.join('\n')}\n`);
   return { file, dir };

@@ -5,10 +5,10 @@
  * it is a debug build; a build without --debug gets none of it.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDirSync } from '../../../test/helpers/temp-dir.ts';
 import { createMergedUsr } from '../../rootfs/install.ts';
 import { writeUsersAndGroups } from '../../rootfs/users.ts';
 import { fileNode, Tree, treePath } from '../../tree/tree.ts';
@@ -66,7 +66,7 @@ const text = (tree: Tree, path: string) => {
 };
 
 test("--debug: sshd for root by key only, the spec's and the builder's keys, the sshd user, ssh.service enabled", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-debug-'));
+  const dir = tempDirSync('hook-debug-');
   const keys = join(dir, 'ssh');
   mkdirSync(keys);
   writeFileSync(join(keys, 'id_ed25519.pub'), `${key('ssh-ed25519', 2)}\n`);
@@ -142,7 +142,7 @@ test("--debug: sshd for root by key only, the spec's and the builder's keys, the
 });
 
 test('without --debug nothing changes; a debug build without any key says only the console can log in', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hook-debug-'));
+  const dir = tempDirSync('hook-debug-');
   const release = context(dir, '', undefined);
   const tree = osTree();
   const before = JSON.stringify(tree.entries());
