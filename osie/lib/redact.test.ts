@@ -139,3 +139,12 @@ test('property: redact never throws and is idempotent', () => {
   );
   assert.equal(MASK, '***');
 });
+
+test('keys are found under Unicode case folding, as the patterns match them (the quick pre-check must agree)', () => {
+  const r = new Redactor();
+  // U+017F (long s) folds to `s`, U+212A (Kelvin sign) to `k`: the `iu` patterns match them.
+  assert.equal(r.redact('x REGISTRY_PAſſWORD=abc y'), 'x REGISTRY_PAſſWORD=*** y');
+  assert.equal(r.redact('GET /v2/?to\u212Aen=abc&x=1'), 'GET /v2/?to\u212Aen=***&x=1');
+  assert.equal(r.redact('Passwd=abc Access_Token=def'), 'Passwd=*** Access_Token=***');
+  assert.equal(r.redact('proxy HTTP://u:p@host'), 'proxy HTTP://***@host');
+});

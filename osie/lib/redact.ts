@@ -68,6 +68,16 @@ const KEY_VALUE_PATTERNS: readonly RegExp[] = [
 const URL_PASSWORD = /\b[a-z][a-z0-9+.-]{0,31}:\/\/([^\s/@]+)@/dgiu;
 
 /**
+ * Every KEY_VALUE_PATTERNS match contains one of the keys, under the same `iu` case folding, and
+ * every URL_PASSWORD match contains `://`. Most journal lines contain neither, and testing this
+ * first is what makes forwarding cheap: the patterns above (Unicode classes, lookbehinds) cost
+ * ~0.3 ms a line in qjs natively, ~14 ms per journal entry under emulation: 10 s of CPU per boot
+ * in hook-syslog, measured.
+ */
+const ANY_KEY = new RegExp([...CREDENTIAL_KEYS, ...QUERY_CREDENTIAL_KEYS].map(escapeRegExp).join('|'), 'iu');
+const URL_MARK = '://';
+
+/**
  * The values of every credential key on a command line (see CREDENTIAL_KEYS), every occurrence,
  * not only the last one that counts: the kernel's own log line shows them all.
  */
@@ -95,7 +105,11 @@ export class Redactor {
   /** The text with every credential masked (never throws). */
   redact(text: string): string {
     const ranges: [number, number][] = [];
-    for (const pattern of [...KEY_VALUE_PATTERNS, URL_PASSWORD]) {
+    const patterns = [
+      ...(ANY_KEY.test(text) ? KEY_VALUE_PATTERNS : []),
+      ...(text.includes(URL_MARK) ? [URL_PASSWORD] : []),
+    ];
+    for (const pattern of patterns) {
       for (const match of text.matchAll(pattern)) {
         const span = match.indices?.[1];
         if (span !== undefined && span[1] > span[0]) ranges.push([span[0], span[1]]);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { utf8Length } from '../lib/platform/bytes.ts';
 import { credentialValues, Redactor } from '../lib/redact.ts';
-import { MAX_MESSAGE_BYTES, parseJournalLine, syslogLine } from './forward.ts';
+import { JOURNAL_FIELDS, MAX_MESSAGE_BYTES, parseJournalLine, syslogLine } from './forward.ts';
 
 const none = (text: string) => text;
 
@@ -173,4 +173,38 @@ test('property: any journal line, JSON or not, gives no line or one line, never 
     ),
     { numRuns: 3000 },
   );
+});
+
+test('the line depends only on JOURNAL_FIELDS and the __ fields, the ones hook-syslog asks journalctl for', () => {
+  const full = {
+    MESSAGE: 'hello',
+    PRIORITY: '3',
+    SYSLOG_FACILITY: '4',
+    _SYSTEMD_UNIT: 'docker.service',
+    _COMM: 'dockerd',
+    _PID: '42',
+    _HOSTNAME: 'hook-1',
+    __REALTIME_TIMESTAMP: '1700000000123456',
+    _BOOT_ID: 'b',
+    _TRANSPORT: 'stdout',
+    _CMDLINE: '/usr/sbin/dockerd -H fd://',
+    CONTAINER_NAME: 'tink-worker',
+  };
+  const asked = Object.fromEntries(
+    Object.entries(full).filter(([key]) => key.startsWith('__') || JOURNAL_FIELDS.includes(key)),
+  );
+  assert.equal(syslogLine(asked, 'fallback', none), syslogLine(full, 'fallback', none));
+  // Each field asked for changes the line when it changes, so none is asked for in vain.
+  for (const key of JOURNAL_FIELDS) {
+    const changed = {
+      ...full,
+      [key]: key === 'PRIORITY' || key === 'SYSLOG_FACILITY' || key === '_PID' ? '1' : 'x',
+    };
+    const withoutIdentifier = key === '_SYSTEMD_UNIT' || key === '_COMM';
+    if (withoutIdentifier) continue; // only read when SYSLOG_IDENTIFIER is absent: checked below
+    assert.notEqual(syslogLine(changed, 'fallback', none), syslogLine(full, 'fallback', none), key);
+  }
+  const noIdentifier = { ...full, SYSLOG_IDENTIFIER: undefined };
+  assert.match(syslogLine(noIdentifier, 'fallback', none), / docker 42 /);
+  assert.match(syslogLine({ ...noIdentifier, _SYSTEMD_UNIT: undefined }, 'fallback', none), / dockerd 42 /);
 });

@@ -17,6 +17,18 @@ import { cutUtf8, utf8Decode } from '../lib/platform/bytes.ts';
  */
 export type JournalEntry = Record<string, unknown>;
 
+/** The fields syslogLine reads, besides __REALTIME_TIMESTAMP (journalctl always writes the `__` ones). */
+export const JOURNAL_FIELDS: readonly string[] = [
+  'MESSAGE',
+  'PRIORITY',
+  'SYSLOG_FACILITY',
+  'SYSLOG_IDENTIFIER',
+  '_SYSTEMD_UNIT',
+  '_COMM',
+  '_PID',
+  '_HOSTNAME',
+];
+
 /** daemon: what journald assumes for service output without a facility of its own. */
 const DEFAULT_FACILITY = 3;
 /** info */

@@ -35,7 +35,7 @@ import {
 import { credentialValues } from '../lib/redact.ts';
 import { hookSettings, settingWarnings } from '../lib/settings.ts';
 import { warningReporter } from '../lib/warnings.ts';
-import { parseJournalLine, syslogLine } from './forward.ts';
+import { JOURNAL_FIELDS, parseJournalLine, syslogLine } from './forward.ts';
 
 const SYSLOG_PORT = 514;
 const CURSOR_DIR = '/run/hook';
@@ -89,7 +89,16 @@ runMain('hook-syslog', async (args, log) => {
 async function forwardJournal(socket: UdpSocket, log: Logger): Promise<number> {
   mkdirp(CURSOR_DIR);
   const journal = spawn(
-    ['journalctl', '--boot', '--follow', '--lines=all', '--output=json', `--cursor-file=${CURSOR_FILE}`],
+    [
+      'journalctl',
+      '--boot',
+      '--follow',
+      '--lines=all',
+      '--output=json',
+      // Only what syslogLine reads (and the __ fields, always there): a third of the bytes to parse.
+      `--output-fields=${JOURNAL_FIELDS.join(',')}`,
+      `--cursor-file=${CURSOR_FILE}`,
+    ],
     { stdin: 'null', stdout: 'pipe' },
   );
   for (const signal of [SIGTERM, SIGINT]) onSignal(signal, () => journal.kill(SIGTERM));
