@@ -41,19 +41,35 @@ const EARLY_FAILURE =
 
 interface BootSample {
   memoryMiB: number;
-  /** Seconds since kernel start (guest monotonic clock). */
+  /** Seconds since kernel start (guest monotonic clock): hook-bootkit's check, 5 s after the start. */
   workerRunning?: number;
+  /** The worker's container started (its process runs from here). */
+  workerStarted?: number;
+  /** Kernel → /init, /init → systemd, the network online, the Docker engine up. */
   userspace?: number;
+  systemd?: number;
+  online?: number;
+  docker?: number;
   rootUsedMiB?: number;
   failure?: string;
 }
 
-/** Monotonic seconds (`[   12.345678]`) of the first journal line matching `grep`. */
+/**
+ * Monotonic seconds (`[   12.345678]`) of the first journal line matching `grep`. The journal
+ * stamps a line when journald receives it: right for services, but the kernel's lines before
+ * journald started all carry journald's start time, so those are read with `dmesg` (kernelTimeOf).
+ */
 async function monotonicOf(vm: Vm, journalArgs: string, grep: string): Promise<number | undefined> {
-  const result = await vm.run(
-    `journalctl ${journalArgs} -o short-monotonic --no-pager | grep -m1 -F '${grep}'`,
-    { timeoutMs: 60_000 },
-  );
+  return firstStamp(vm, `journalctl ${journalArgs} -o short-monotonic --no-pager | grep -m1 -F '${grep}'`);
+}
+
+/** Seconds since kernel start of the first kernel log line matching `grep`, as the kernel stamped it. */
+function kernelTimeOf(vm: Vm, grep: string): Promise<number | undefined> {
+  return firstStamp(vm, `dmesg | grep -m1 -F '${grep}'`);
+}
+
+async function firstStamp(vm: Vm, command: string): Promise<number | undefined> {
+  const result = await vm.run(command, { timeoutMs: 60_000 });
   const match = /\[\s*(\d+\.\d+)\]/.exec(result.output);
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
@@ -92,13 +108,19 @@ async function bootOnce(
       const journal = await vm.run('journalctl -u hook-bootkit -o cat --no-pager | tail -n 5');
       return { memoryMiB, failure: `tink-worker not running after 5 min: ${journal.output}` };
     }
-    const userspace = await monotonicOf(vm, '-k', 'Run /init as init process');
+    const stamps = {
+      workerStarted: await monotonicOf(vm, '-u hook-bootkit', 'started the worker container'),
+      userspace: await kernelTimeOf(vm, 'Run /init as init process'),
+      systemd: await kernelTimeOf(vm, 'running in system mode'),
+      online: await monotonicOf(vm, '-u systemd-networkd-wait-online', 'Finished'),
+      docker: await monotonicOf(vm, '-u docker', 'Started docker.service'),
+    };
     const df = await vm.run("df -m --output=used / | tail -n 1 | tr -d ' '");
     const rootUsedMiB = Number(df.output);
     return {
       memoryMiB,
       workerRunning,
-      ...(userspace === undefined ? {} : { userspace }),
+      ...Object.fromEntries(Object.entries(stamps).filter(([, value]) => value !== undefined)),
       ...(Number.isFinite(rootUsedMiB) ? { rootUsedMiB } : {}),
     };
   } catch (error) {
@@ -135,7 +157,7 @@ export async function bench(): Promise<Row[]> {
       samples.push(sample);
       log(
         sample.failure === undefined
-          ? `  ${memoryMiB} MiB: tink-worker running ${sample.workerRunning?.toFixed(1)} s after kernel start (userspace at ${sample.userspace?.toFixed(1)} s, / uses ${sample.rootUsedMiB} MiB)`
+          ? `  ${memoryMiB} MiB: tink-worker started ${sample.workerStarted?.toFixed(1)} s, running ${sample.workerRunning?.toFixed(1)} s after kernel start (/init at ${sample.userspace?.toFixed(1)} s, systemd ${sample.systemd?.toFixed(1)} s, online ${sample.online?.toFixed(1)} s, Docker ${sample.docker?.toFixed(1)} s; / uses ${sample.rootUsedMiB} MiB)`
           : `  ${memoryMiB} MiB: FAILED: ${sample.failure}`,
       );
       if (sample.failure !== undefined) break;
@@ -144,7 +166,12 @@ export async function bench(): Promise<Row[]> {
     const failed = samples.find((s) => s.failure !== undefined);
     const timed = samples.slice(0, TIMED_BOOTS).filter((s) => s.failure === undefined);
     const workerTimes = timed.map((s) => s.workerRunning as number);
-    const userspaceTimes = timed.flatMap((s) => (s.userspace === undefined ? [] : [s.userspace]));
+    const startedTimes = timed.flatMap((s) => (s.workerStarted === undefined ? [] : [s.workerStarted]));
+    const medianOf = (key: 'userspace' | 'systemd' | 'online' | 'docker' | 'workerStarted') =>
+      median(timed.flatMap((s) => (s[key] === undefined ? [] : [s[key]]))).toFixed(1);
+    const path =
+      `kernel → /init ${medianOf('userspace')} s, systemd ${medianOf('systemd')} s, ` +
+      `online ${medianOf('online')} s, Docker up ${medianOf('docker')} s, worker started ${medianOf('workerStarted')} s`;
     const smallest = ok.length === 0 ? Number.NaN : Math.min(...ok.map((s) => s.memoryMiB));
     const rootUsed = ok[0]?.rootUsedMiB;
     return [
@@ -156,7 +183,16 @@ export async function bench(): Promise<Row[]> {
         samples: workerTimes,
         reference: { label: 'before, issue 12', value: BEFORE.seconds },
         goal: { op: '<=', value: GOAL_SECONDS },
-        note: `${timed.map((s) => s.memoryMiB).join('/')} MiB boots; kernel → /init ${median(userspaceTimes).toFixed(1)} s`,
+        note: `${timed.map((s) => s.memoryMiB).join('/')} MiB boots, hook-bootkit's check 5 s after the start; medians: ${path}`,
+      },
+      {
+        measurement: 'boot: kernel start → tink-worker container started',
+        median: median(startedTimes),
+        unit: 's',
+        runs: startedTimes.length,
+        samples: startedTimes,
+        goal: { op: '<=', value: GOAL_SECONDS },
+        note: 'the worker process runs from here; hook-bootkit logs it running once it is still up 5 s later',
       },
       {
         measurement: 'boot: smallest --memory with tink-worker running',

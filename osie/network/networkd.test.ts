@@ -15,6 +15,8 @@ const files = (cmdline: string, present: readonly LinkInfo[] = links) =>
 const DHCP_BODY = `[Network]
 DHCP=yes
 IPv6AcceptRA=yes
+# Online without waiting for duplicate address detection: addresses come from the MAC.
+IPv6DuplicateAddressDetection=0
 
 [DHCPv4]
 # Tinkerbell's DHCP server knows machines by MAC address.
