@@ -166,9 +166,10 @@ export async function bench(): Promise<Row[]> {
     const failed = samples.find((s) => s.failure !== undefined);
     const timed = samples.slice(0, TIMED_BOOTS).filter((s) => s.failure === undefined);
     const workerTimes = timed.map((s) => s.workerRunning as number);
-    const startedTimes = timed.flatMap((s) => (s.workerStarted === undefined ? [] : [s.workerStarted]));
-    const medianOf = (key: 'userspace' | 'systemd' | 'online' | 'docker' | 'workerStarted') =>
-      median(timed.flatMap((s) => (s[key] === undefined ? [] : [s[key]]))).toFixed(1);
+    const valuesOf = (key: 'userspace' | 'systemd' | 'online' | 'docker' | 'workerStarted') =>
+      timed.flatMap((s) => (s[key] === undefined ? [] : [s[key]]));
+    const startedTimes = valuesOf('workerStarted');
+    const medianOf = (key: Parameters<typeof valuesOf>[0]) => median(valuesOf(key)).toFixed(1);
     const path =
       `kernel → /init ${medianOf('userspace')} s, systemd ${medianOf('systemd')} s, ` +
       `online ${medianOf('online')} s, Docker up ${medianOf('docker')} s, worker started ${medianOf('workerStarted')} s`;

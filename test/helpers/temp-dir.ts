@@ -26,8 +26,9 @@ export interface TempDirOptions {
 
 const folders = new Map<string, TempDirOptions>();
 
+/** `code` is the process's exit code: process.exitCode as node:test left it, or exit()'s argument. */
 function cleanUp(code: number): void {
-  const failed = code !== 0 || Number(process.exitCode ?? 0) !== 0;
+  const failed = code !== 0;
   for (const [dir, options] of folders) {
     if (failed && options.keepOnFailure === true) {
       process.stderr.write(`A test failed: kept ${dir}\n`);
